@@ -1,0 +1,244 @@
+//! [`Client`]: the entry point. Turns actor names and keys into [`ActorHandle`]s.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::ClientConfig;
+use crate::handle::{ActorHandle, Target};
+use crate::key::ActorKey;
+use crate::rest::{self, CreateSpec};
+use crate::observable::Observable;
+use crate::tracker::Connections;
+use crate::transport::HttpClient;
+use crate::{Error, Result};
+
+/// A client for one RivetKit engine. Cheap to clone; clones share connections and settings.
+///
+/// ```no_run
+/// # async fn demo() -> rivet_core::Result<()> {
+/// use rivet_core::Client;
+///
+/// let client = Client::new("http://127.0.0.1:6420")?;
+/// let counter = client.get_or_create("counter", ["my-counter"]);
+/// let count: i64 = counter.action("increment", (1,)).await?;
+/// println!("count is now {count}");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+/// What every handle of a client shares.
+#[derive(Debug)]
+pub(crate) struct ClientInner {
+    config: ClientConfig,
+    http: HttpClient,
+    connections: Arc<Connections>,
+}
+
+impl ClientInner {
+    pub(crate) fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    pub(crate) fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    pub(crate) fn connections(&self) -> &Arc<Connections> {
+        &self.connections
+    }
+}
+
+impl Client {
+    /// A client for `endpoint` with default settings; see [`ClientConfig::new`].
+    pub fn new(endpoint: impl AsRef<str>) -> Result<Self> {
+        Self::from_config(ClientConfig::new(endpoint)?)
+    }
+
+    /// A client configured from the environment; see [`ClientConfig::from_env`].
+    pub fn from_env() -> Result<Self> {
+        Self::from_config(ClientConfig::from_env()?)
+    }
+
+    /// A client with an explicit configuration.
+    ///
+    /// ```
+    /// let config = rivet_core::ClientConfig::builder()
+    ///     .endpoint("http://127.0.0.1:6420")
+    ///     .encoding(rivet_core::Encoding::Cbor)
+    ///     .build()?;
+    /// let client = rivet_core::Client::from_config(config)?;
+    /// assert_eq!(client.config().encoding(), rivet_core::Encoding::Cbor);
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn from_config(config: ClientConfig) -> Result<Self> {
+        Ok(Self {
+            inner: Arc::new(ClientInner {
+                config,
+                http: HttpClient::new()?,
+                connections: Arc::default(),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// A handle to the existing actor `name` with `key`. Calls fail with
+    /// [`Error::NotFound`] if there is none (after the lifecycle retries).
+    ///
+    /// ```
+    /// # let client = rivet_core::Client::new("http://127.0.0.1:6420")?;
+    /// let room = client.get("chatRoom", ["org", "general"]);
+    /// assert_eq!(room.name(), "chatRoom");
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn get(&self, name: impl Into<String>, key: impl Into<ActorKey>) -> ActorHandle {
+        self.handle(name.into(), Target::Get { key: key.into() })
+    }
+
+    /// A handle to actor `name` with `key`, created on first use if it does not exist.
+    pub fn get_or_create(&self, name: impl Into<String>, key: impl Into<ActorKey>) -> ActorHandle {
+        self.get_or_create_with(name, key, CreateOptions::default())
+    }
+
+    /// Like [`get_or_create`](Self::get_or_create), with an input and region used if the
+    /// actor is created. The input of an existing actor is not changed.
+    ///
+    /// ```
+    /// # let client = rivet_core::Client::new("http://127.0.0.1:6420")?;
+    /// use rivet_core::CreateOptions;
+    /// let options = CreateOptions::new().input(&serde_json::json!({"owner": "ada"}))?;
+    /// let doc = client.get_or_create_with("document", "readme", options);
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn get_or_create_with(
+        &self,
+        name: impl Into<String>,
+        key: impl Into<ActorKey>,
+        options: CreateOptions,
+    ) -> ActorHandle {
+        self.handle(
+            name.into(),
+            Target::GetOrCreate {
+                key: key.into(),
+                spec: options.spec,
+            },
+        )
+    }
+
+    /// Creates a new actor `name` with `key` and returns a handle addressing it by id.
+    /// Fails with the server's `actor.duplicate_key` error ([`Error::Actor`]) if one exists.
+    pub async fn create(&self, name: impl Into<String>, key: impl Into<ActorKey>) -> Result<ActorHandle> {
+        self.create_with(name, key, CreateOptions::default()).await
+    }
+
+    /// Like [`create`](Self::create), with an input and region.
+    pub async fn create_with(
+        &self,
+        name: impl Into<String>,
+        key: impl Into<ActorKey>,
+        options: CreateOptions,
+    ) -> Result<ActorHandle> {
+        let name = name.into();
+        validate_name(&name)?;
+        let key = key.into();
+        let actor_id = rest::create(&self.inner, &name, &key, &options.spec).await?;
+        Ok(self.handle(name, Target::Id { actor_id }))
+    }
+
+    /// A handle to the actor with id `actor_id`.
+    pub fn get_for_id(&self, name: impl Into<String>, actor_id: impl Into<String>) -> ActorHandle {
+        self.handle(
+            name.into(),
+            Target::Id {
+                actor_id: actor_id.into(),
+            },
+        )
+    }
+
+    /// Closes every connection opened through this client (and its clones) and waits until
+    /// their tasks have ended. Handles stay usable for stateless calls; new connections can
+    /// be opened afterwards.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: rivet_core::Client) {
+    /// client.dispose().await;
+    /// assert_eq!(client.live_connections(), 0);
+    /// # }
+    /// ```
+    pub async fn dispose(&self) {
+        self.inner.connections.shutdown_all().await;
+    }
+
+    /// How many connection tasks of this client are running right now.
+    pub fn live_connections(&self) -> usize {
+        self.inner.connections.live().get()
+    }
+
+    /// The number of running connection tasks, as an observable value.
+    pub fn live_connections_observable(&self) -> Observable<usize> {
+        self.inner.connections.live()
+    }
+
+    fn handle(&self, name: String, target: Target) -> ActorHandle {
+        ActorHandle::new(self.inner.clone(), name, target)
+    }
+}
+
+pub(crate) fn validate_name(name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::invalid(
+            "actor name",
+            name,
+            "must not be empty; use the name the actor is registered under in setup({ use })",
+        ));
+    }
+    Ok(())
+}
+
+/// Input and region for actors created by [`Client::get_or_create_with`] or
+/// [`Client::create_with`].
+///
+/// ```
+/// let options = rivet_core::CreateOptions::new()
+///     .input(&("hello", 42))?
+///     .region("default");
+/// # Ok::<(), rivet_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateOptions {
+    spec: CreateSpec,
+}
+
+impl CreateOptions {
+    /// No input, default region.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The input passed to the actor's `createState(c, input)`.
+    pub fn input<T: Serialize + ?Sized>(mut self, input: &T) -> Result<Self> {
+        let value = serde_json::to_value(input).map_err(|e| Error::encode("create input", e))?;
+        self.spec.input = Some(value);
+        Ok(self)
+    }
+
+    /// The input as an already built JSON value.
+    pub fn input_value(mut self, input: Value) -> Self {
+        self.spec.input = Some(input);
+        self
+    }
+
+    /// The region (datacenter) to create the actor in.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.spec.region = Some(region.into());
+        self
+    }
+}

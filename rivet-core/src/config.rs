@@ -1,0 +1,524 @@
+//! Client configuration: endpoint (with `https://namespace:token@host` auth syntax),
+//! namespace, token, pool, encoding, extra headers, deadlines and retry budgets.
+
+use std::fmt;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::{Encoding, Error, Result};
+
+/// The endpoint used when none is configured: a local RivetKit engine.
+pub const DEFAULT_ENDPOINT: &str = "http://localhost:6420";
+
+/// A secret token. Its `Debug` and `Display` never show the value.
+///
+/// ```
+/// let token = rivet_core::Token::new("s3cret");
+/// assert_eq!(format!("{token:?}"), "Token(***)");
+/// assert_eq!(token.expose(), "s3cret");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token itself, for putting it on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// How many times stateless calls are repeated while an actor is between lives, mirroring the
+/// JS client (protocol doc §4).
+///
+/// ```
+/// let retries = rivet_core::LifecycleRetries::default();
+/// assert_eq!(retries.get_attempts, 24);
+/// let none = rivet_core::LifecycleRetries::none();
+/// assert_eq!(none.lifecycle_attempts, 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleRetries {
+    /// Attempts for `get` handles while the actor is not found / starting / stopping.
+    pub get_attempts: u32,
+    /// Attempts for `get_or_create` handles in the same situations.
+    pub get_or_create_attempts: u32,
+    /// Pause between those attempts.
+    pub stale_delay: Duration,
+    /// Attempts around every call while the gateway reports a lifecycle boundary
+    /// (`guard.actor_wake_retries_exceeded`, `actor.restarting`, …).
+    pub lifecycle_attempts: u32,
+    /// First pause between lifecycle attempts; doubles each time.
+    pub lifecycle_initial_delay: Duration,
+}
+
+impl Default for LifecycleRetries {
+    fn default() -> Self {
+        Self {
+            get_attempts: 24,
+            get_or_create_attempts: 60,
+            stale_delay: Duration::from_millis(100),
+            lifecycle_attempts: 5,
+            lifecycle_initial_delay: Duration::from_millis(25),
+        }
+    }
+}
+
+impl LifecycleRetries {
+    /// Never repeat a call: every error is returned at once.
+    pub fn none() -> Self {
+        Self {
+            get_attempts: 1,
+            get_or_create_attempts: 1,
+            stale_delay: Duration::ZERO,
+            lifecycle_attempts: 1,
+            lifecycle_initial_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// Everything a [`Client`](crate::Client) needs to reach a RivetKit engine.
+///
+/// ```
+/// use rivet_core::{ClientConfig, Encoding};
+///
+/// let config = ClientConfig::builder()
+///     .endpoint("https://my-ns:my-token@api.example.com")
+///     .encoding(Encoding::Json)
+///     .build()?;
+/// assert_eq!(config.endpoint(), "https://api.example.com");
+/// assert_eq!(config.namespace(), "my-ns");
+/// assert_eq!(config.token().map(|t| t.expose()), Some("my-token"));
+/// assert!(!format!("{config:?}").contains("my-token"));
+/// # Ok::<(), rivet_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    endpoint: String,
+    namespace: String,
+    token: Option<Token>,
+    pool: String,
+    encoding: Encoding,
+    headers: Vec<(String, String)>,
+    request_timeout: Duration,
+    max_query_input_size: usize,
+    lifecycle_retries: LifecycleRetries,
+}
+
+impl ClientConfig {
+    /// A config for `endpoint` with every other setting at its default.
+    ///
+    /// ```
+    /// let config = rivet_core::ClientConfig::new("http://127.0.0.1:6420")?;
+    /// assert_eq!(config.namespace(), "default");
+    /// assert!(rivet_core::ClientConfig::new("not a url").is_err());
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn new(endpoint: impl AsRef<str>) -> Result<Self> {
+        Self::builder().endpoint(endpoint.as_ref()).build()
+    }
+
+    /// A config from the environment, as the JS client reads it: `RIVET_ENGINE` or
+    /// `RIVET_ENDPOINT`, `RIVET_TOKEN`, `RIVET_NAMESPACE`, `RIVET_POOL`; the defaults for
+    /// whatever is unset.
+    pub fn from_env() -> Result<Self> {
+        Self::builder().env().build()
+    }
+
+    /// Starts a builder with every setting unset.
+    pub fn builder() -> ClientConfigBuilder {
+        ClientConfigBuilder::default()
+    }
+
+    /// The endpoint, without auth, query or trailing slash, e.g. `http://127.0.0.1:6420`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The namespace (default `default`).
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The token, if any.
+    pub fn token(&self) -> Option<&Token> {
+        self.token.as_ref()
+    }
+
+    /// The runner pool actors are created in (default `default`).
+    pub fn pool(&self) -> &str {
+        &self.pool
+    }
+
+    /// The wire encoding (default [`Encoding::Bare`]).
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Extra headers sent on every HTTP request.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The deadline of one HTTP request (default 60 s, the JS client's action timeout).
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// The largest create input (CBOR bytes) sent in a gateway URL; larger inputs are sent
+    /// through the REST API instead (default 4096).
+    pub fn max_query_input_size(&self) -> usize {
+        self.max_query_input_size
+    }
+
+    /// Retry budgets for actors between lives.
+    pub fn lifecycle_retries(&self) -> &LifecycleRetries {
+        &self.lifecycle_retries
+    }
+}
+
+/// Builds a [`ClientConfig`], validating everything in [`build`](Self::build).
+///
+/// ```
+/// use std::time::Duration;
+/// let config = rivet_core::ClientConfig::builder()
+///     .endpoint("http://127.0.0.1:6420")
+///     .namespace("staging")
+///     .token("t0k3n")
+///     .header("x-app", "demo")
+///     .request_timeout(Duration::from_secs(5))
+///     .build()?;
+/// assert_eq!(config.namespace(), "staging");
+/// # Ok::<(), rivet_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ClientConfigBuilder {
+    endpoint: Option<String>,
+    namespace: Option<String>,
+    token: Option<Token>,
+    pool: Option<String>,
+    encoding: Option<Encoding>,
+    headers: Vec<(String, String)>,
+    request_timeout: Option<Duration>,
+    max_query_input_size: Option<usize>,
+    lifecycle_retries: Option<LifecycleRetries>,
+}
+
+impl ClientConfigBuilder {
+    /// The engine endpoint. `https://namespace:token@host` and `https://namespace@host` set
+    /// the namespace and token too.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The namespace. Setting it here and in the endpoint URL is an error.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// The token. Setting it here and in the endpoint URL is an error.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Token::new(token));
+        self
+    }
+
+    /// The runner pool for created actors.
+    pub fn pool(mut self, pool: impl Into<String>) -> Self {
+        self.pool = Some(pool.into());
+        self
+    }
+
+    /// The wire encoding.
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = Some(encoding);
+        self
+    }
+
+    /// An extra header for every HTTP request (not WebSockets: browsers cannot set those).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The deadline of one HTTP request.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest create input sent in a gateway URL.
+    pub fn max_query_input_size(mut self, bytes: usize) -> Self {
+        self.max_query_input_size = Some(bytes);
+        self
+    }
+
+    /// Retry budgets for actors between lives.
+    pub fn lifecycle_retries(mut self, retries: LifecycleRetries) -> Self {
+        self.lifecycle_retries = Some(retries);
+        self
+    }
+
+    /// Fills every setting still unset from the environment (`RIVET_ENGINE` or
+    /// `RIVET_ENDPOINT`, `RIVET_TOKEN`, `RIVET_NAMESPACE`, `RIVET_POOL`). Does nothing in the
+    /// browser.
+    pub fn env(mut self) -> Self {
+        let read = |name: &'static str| -> Option<String> {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        };
+        if self.endpoint.is_none() {
+            self.endpoint = read("RIVET_ENGINE").or_else(|| read("RIVET_ENDPOINT"));
+        }
+        if self.token.is_none() {
+            self.token = read("RIVET_TOKEN").map(Token::new);
+        }
+        if self.namespace.is_none() {
+            self.namespace = read("RIVET_NAMESPACE");
+        }
+        if self.pool.is_none() {
+            self.pool = read("RIVET_POOL");
+        }
+        self
+    }
+
+    /// Validates the settings and builds the config.
+    pub fn build(self) -> Result<ClientConfig> {
+        let raw = self.endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+        let parsed = parse_endpoint(&raw)?;
+        if parsed.namespace.is_some() && self.namespace.is_some() {
+            return Err(Error::invalid(
+                "namespace",
+                self.namespace.unwrap_or_default(),
+                "the namespace is given both in the endpoint URL and as a setting; give it once",
+            ));
+        }
+        if parsed.token.is_some() && self.token.is_some() {
+            return Err(Error::invalid(
+                "token",
+                "***",
+                "the token is given both in the endpoint URL and as a setting; give it once",
+            ));
+        }
+        let namespace = parsed
+            .namespace
+            .or(self.namespace)
+            .unwrap_or_else(|| "default".to_owned());
+        if namespace.is_empty() {
+            return Err(Error::invalid(
+                "namespace",
+                namespace,
+                "must not be empty",
+            ));
+        }
+        let pool = self.pool.unwrap_or_else(|| "default".to_owned());
+        if pool.is_empty() {
+            return Err(Error::invalid("pool", pool, "must not be empty"));
+        }
+        for (name, value) in &self.headers {
+            validate_header(name, value)?;
+        }
+        let request_timeout = self.request_timeout.unwrap_or(Duration::from_secs(60));
+        if request_timeout.is_zero() {
+            return Err(Error::invalid(
+                "request_timeout",
+                "0s",
+                "must be longer than zero",
+            ));
+        }
+        Ok(ClientConfig {
+            endpoint: parsed.endpoint,
+            namespace,
+            token: parsed.token.or(self.token),
+            pool,
+            encoding: self.encoding.unwrap_or_default(),
+            headers: self.headers,
+            request_timeout,
+            max_query_input_size: self.max_query_input_size.unwrap_or(4096),
+            lifecycle_retries: self.lifecycle_retries.unwrap_or_default(),
+        })
+    }
+}
+
+struct ParsedEndpoint {
+    endpoint: String,
+    namespace: Option<String>,
+    token: Option<Token>,
+}
+
+/// Applies the JS client's rules: a valid http(s) URL, no query, no fragment, no token
+/// without a namespace.
+fn parse_endpoint(raw: &str) -> Result<ParsedEndpoint> {
+    let mut url = Url::parse(raw).map_err(|e| {
+        Error::invalid(
+            "endpoint",
+            redact(raw),
+            format!("not a valid URL ({e}); expected e.g. http://127.0.0.1:6420"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::invalid(
+            "endpoint",
+            redact(raw),
+            "the scheme must be http or https (WebSocket URLs are derived from it)",
+        ));
+    }
+    if url.query().is_some() {
+        return Err(Error::invalid(
+            "endpoint",
+            redact(raw),
+            "must not contain a query string",
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(Error::invalid(
+            "endpoint",
+            redact(raw),
+            "must not contain a fragment",
+        ));
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let namespace = Some(url.username()).filter(|u| !u.is_empty()).map(decode);
+    let token = url.password().map(decode).filter(|t| !t.is_empty());
+    if token.is_some() && namespace.is_none() {
+        return Err(Error::invalid(
+            "endpoint",
+            redact(raw),
+            "has a token without a namespace; write https://namespace:token@host",
+        ));
+    }
+    // Clearing the credentials of a URL that has a host cannot fail.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let endpoint = url.as_str().trim_end_matches('/').to_owned();
+    Ok(ParsedEndpoint {
+        endpoint,
+        namespace,
+        token: token.map(Token::new),
+    })
+}
+
+/// Replaces the password part of a URL-ish string, so errors never carry a token.
+fn redact(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(_) => raw.to_owned(),
+        Err(_) => match (raw.find("://"), raw.rfind('@')) {
+            (Some(scheme_end), Some(at)) if at > scheme_end => {
+                format!("{}://***@{}", &raw[..scheme_end], &raw[at + 1..])
+            }
+            _ => raw.to_owned(),
+        },
+    }
+}
+
+fn validate_header(name: &str, value: &str) -> Result<()> {
+    let token_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token_char) {
+        return Err(Error::invalid(
+            "header name",
+            name,
+            "must be a non-empty HTTP token (letters, digits and !#$%&'*+-.^_`|~)",
+        ));
+    }
+    if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0' || !c.is_ascii()) {
+        return Err(Error::invalid(
+            "header value",
+            format!("{name}: {value}"),
+            "must be ASCII without line breaks (browsers only send Latin-1 header values)",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_js_client() {
+        let c = ClientConfig::builder().build().unwrap();
+        assert_eq!(c.endpoint(), "http://localhost:6420");
+        assert_eq!(c.namespace(), "default");
+        assert_eq!(c.pool(), "default");
+        assert_eq!(c.encoding(), Encoding::Bare);
+        assert!(c.token().is_none());
+    }
+
+    #[test]
+    fn url_auth_sets_namespace_and_token_and_is_stripped() {
+        let c = ClientConfig::new("https://ns%20x:tok%2Fen@api.example.com/base/").unwrap();
+        assert_eq!(c.endpoint(), "https://api.example.com/base");
+        assert_eq!(c.namespace(), "ns x");
+        assert_eq!(c.token().unwrap().expose(), "tok/en");
+        let c = ClientConfig::new("https://only-ns@api.example.com").unwrap();
+        assert_eq!(c.namespace(), "only-ns");
+        assert!(c.token().is_none());
+    }
+
+    #[test]
+    fn rejects_what_the_js_client_rejects() {
+        for bad in [
+            "nope",
+            "http://h/?q=1",
+            "http://h/#frag",
+            "https://:tok@h",
+            "ws://h",
+        ] {
+            let err = ClientConfig::new(bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidInput { field: "endpoint", .. }), "{bad}: {err}");
+        }
+        let err = ClientConfig::builder()
+            .endpoint("https://ns@h")
+            .namespace("other")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { field: "namespace", .. }));
+        let err = ClientConfig::builder()
+            .endpoint("https://ns:t@h")
+            .token("x")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { field: "token", .. }));
+    }
+
+    #[test]
+    fn tokens_never_appear_in_debug_or_errors() {
+        let c = ClientConfig::new("https://ns:hunter2@h").unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let err = ClientConfig::new("https://:hunter2@h").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let err = ClientConfig::new("https://ns:hunter2@h/?q").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn bad_headers_are_rejected_with_the_header_named() {
+        let err = ClientConfig::builder()
+            .header("x-ok", "caf\u{e9}")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("x-ok"), "{err}");
+        assert!(ClientConfig::builder().header("bad name", "v").build().is_err());
+    }
+}

@@ -1,0 +1,299 @@
+//! Event listeners: who listens to which event name, and the guards that stop listening.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::task::{Context, Poll};
+
+use futures::channel::mpsc;
+use futures::{Stream, StreamExt};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::{Error, Result};
+
+/// One event received on a connection: its name and arguments.
+///
+/// ```
+/// let event = rivet_core::Event::new("newCount", vec![serde_json::json!(7)]);
+/// let n: i64 = event.arg(0)?;
+/// assert_eq!(n, 7);
+/// # Ok::<(), rivet_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The event name.
+    pub name: String,
+    /// The arguments the actor passed to `broadcast(name, ...args)` / `conn.send`.
+    pub args: Vec<Value>,
+}
+
+impl Event {
+    /// An event with `name` and `args`.
+    pub fn new(name: impl Into<String>, args: Vec<Value>) -> Self {
+        Self {
+            name: name.into(),
+            args,
+        }
+    }
+
+    /// Argument `index` decoded as `T`.
+    pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T> {
+        let value = self.args.get(index).cloned().unwrap_or(Value::Null);
+        serde_json::from_value(value)
+            .map_err(|e| Error::decode(format!("argument {index} of event {}", self.name), e))
+    }
+
+    /// All arguments decoded as one `T` (a tuple, a `Vec`, …).
+    pub fn args_as<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_value(Value::Array(self.args.clone()))
+            .map_err(|e| Error::decode(format!("arguments of event {}", self.name), e))
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) type Callback = Arc<dyn Fn(&Event) + Send + Sync>;
+#[cfg(target_arch = "wasm32")]
+pub(crate) type Callback = Arc<dyn Fn(&Event)>;
+
+struct Listener {
+    id: u64,
+    once: bool,
+    callback: Callback,
+}
+
+/// Listeners by event name. The first listener of a name asks the server to subscribe, the
+/// last one to leave asks it to unsubscribe; `send` carries those requests to the driver.
+pub(crate) struct Registry {
+    inner: Mutex<RegistryInner>,
+    send: Box<dyn Fn(SubscriptionChange) + Send + Sync>,
+}
+
+#[derive(Default)]
+struct RegistryInner {
+    next_id: u64,
+    by_name: HashMap<String, Vec<Listener>>,
+}
+
+/// A change in the set of event names anybody listens to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SubscriptionChange {
+    Subscribe(String),
+    Unsubscribe(String),
+}
+
+impl Registry {
+    pub(crate) fn new(send: impl Fn(SubscriptionChange) + Send + Sync + 'static) -> Self {
+        Self {
+            inner: Mutex::new(RegistryInner::default()),
+            send: Box::new(send),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RegistryInner> {
+        // Listener lists stay consistent: callbacks never run under this lock.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn add(&self, name: &str, once: bool, callback: Callback) -> u64 {
+        let (id, first) = {
+            let mut inner = self.lock();
+            inner.next_id += 1;
+            let id = inner.next_id;
+            let list = inner.by_name.entry(name.to_owned()).or_default();
+            let first = list.is_empty();
+            list.push(Listener { id, once, callback });
+            (id, first)
+        };
+        if first {
+            (self.send)(SubscriptionChange::Subscribe(name.to_owned()));
+        }
+        id
+    }
+
+    pub(crate) fn remove(&self, name: &str, id: u64) {
+        let last = {
+            let mut inner = self.lock();
+            let Some(list) = inner.by_name.get_mut(name) else {
+                return;
+            };
+            let before = list.len();
+            list.retain(|l| l.id != id);
+            let removed = list.len() != before;
+            let empty = list.is_empty();
+            if empty {
+                inner.by_name.remove(name);
+            }
+            removed && empty
+        };
+        if last {
+            (self.send)(SubscriptionChange::Unsubscribe(name.to_owned()));
+        }
+    }
+
+    /// The names somebody listens to (re-subscribed after every reconnect).
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.lock().by_name.keys().cloned().collect()
+    }
+
+    /// How many listeners are registered, over all names.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().by_name.values().map(Vec::len).sum()
+    }
+
+    /// Calls every listener of `event.name`, outside the lock; `once` listeners are removed
+    /// first so they never fire twice.
+    pub(crate) fn dispatch(&self, event: &Event) {
+        let (callbacks, now_empty) = {
+            let mut inner = self.lock();
+            let Some(list) = inner.by_name.get_mut(&event.name) else {
+                return;
+            };
+            let callbacks: Vec<Callback> = list.iter().map(|l| l.callback.clone()).collect();
+            list.retain(|l| !l.once);
+            let now_empty = list.is_empty();
+            if now_empty {
+                inner.by_name.remove(&event.name);
+            }
+            (callbacks, now_empty)
+        };
+        if now_empty {
+            (self.send)(SubscriptionChange::Unsubscribe(event.name.clone()));
+        }
+        for callback in callbacks {
+            callback(event);
+        }
+    }
+}
+
+/// Keeps an event listener registered; dropping it (or calling
+/// [`unsubscribe`](Self::unsubscribe)) removes the listener, and the server subscription
+/// when it was the last one for that event.
+#[must_use = "the listener is removed when this guard is dropped"]
+pub struct EventSubscription {
+    registry: Weak<Registry>,
+    name: String,
+    id: u64,
+}
+
+impl std::fmt::Debug for EventSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSubscription")
+            .field("name", &self.name)
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl EventSubscription {
+    pub(crate) fn new(registry: &Arc<Registry>, name: String, id: u64) -> Self {
+        Self {
+            registry: Arc::downgrade(registry),
+            name,
+            id,
+        }
+    }
+
+    /// The event name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Removes the listener now.
+    pub fn unsubscribe(self) {}
+
+    /// Keeps the listener for as long as the connection lives, without a guard.
+    pub fn forget(mut self) {
+        self.registry = Weak::new();
+    }
+}
+
+impl Drop for EventSubscription {
+    fn drop(&mut self) {
+        if let Some(registry) = self.registry.upgrade() {
+            registry.remove(&self.name, self.id);
+        }
+    }
+}
+
+/// A `Stream` of one event's occurrences; dropping it unsubscribes.
+///
+/// Items are buffered without bound while nobody polls: poll it, or drop it.
+#[must_use = "streams do nothing unless polled"]
+pub struct EventStream {
+    rx: mpsc::UnboundedReceiver<Event>,
+    _subscription: EventSubscription,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("name", &self._subscription.name)
+            .finish()
+    }
+}
+
+impl EventStream {
+    pub(crate) fn new(registry: &Arc<Registry>, name: &str) -> Self {
+        let (tx, rx) = mpsc::unbounded();
+        let callback: Callback = Arc::new(move |event: &Event| {
+            let _ = tx.unbounded_send(event.clone());
+        });
+        let id = registry.add(name, false, callback);
+        Self {
+            rx,
+            _subscription: EventSubscription::new(registry, name.to_owned(), id),
+        }
+    }
+}
+
+impl Stream for EventStream {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.rx.poll_next_unpin(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn registry() -> (Arc<Registry>, Arc<Mutex<Vec<SubscriptionChange>>>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let registry = Arc::new(Registry::new(move |c| sink.lock().unwrap().push(c)));
+        (registry, log)
+    }
+
+    #[test]
+    fn first_listener_subscribes_and_last_unsubscribes() {
+        let (reg, log) = registry();
+        let a = EventSubscription::new(&reg, "n".into(), reg.add("n", false, Arc::new(|_| {})));
+        let b = EventSubscription::new(&reg, "n".into(), reg.add("n", false, Arc::new(|_| {})));
+        drop(a);
+        assert_eq!(*log.lock().unwrap(), vec![SubscriptionChange::Subscribe("n".into())]);
+        drop(b);
+        assert_eq!(log.lock().unwrap().len(), 2);
+        assert_eq!(reg.len(), 0);
+    }
+
+    #[test]
+    fn once_listeners_fire_once() {
+        let (reg, log) = registry();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        let _guard = EventSubscription::new(
+            &reg,
+            "n".into(),
+            reg.add("n", true, Arc::new(move |_| {
+                h.fetch_add(1, Ordering::SeqCst);
+            })),
+        );
+        reg.dispatch(&Event::new("n", vec![]));
+        reg.dispatch(&Event::new("n", vec![]));
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        assert_eq!(log.lock().unwrap().last(), Some(&SubscriptionChange::Unsubscribe("n".into())));
+    }
+}

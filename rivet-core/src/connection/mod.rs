@@ -1,0 +1,478 @@
+//! Persistent connections: [`ActorConnection`] keeps one WebSocket to an actor open, calls
+//! actions over it, delivers events, reconnects with backoff, and stops when its last handle
+//! is dropped.
+//!
+//! One driver task owns the socket and the state machine; handles talk to it through a
+//! channel. Nothing outlives the handles: dropping the last [`ActorConnection`] clone closes
+//! the socket and ends the task.
+
+mod backoff;
+mod close;
+mod driver;
+mod events;
+mod status;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::channel::{mpsc, oneshot};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+pub use backoff::ReconnectPolicy;
+pub use events::{Event, EventStream, EventSubscription};
+pub use status::{ConnStatus, ConnectionState};
+
+use crate::handle::{args_to_value, ActorHandle};
+use crate::observable::{Changes, Observable};
+use crate::runtime::{self, BoxFuture};
+use crate::{Error, Result};
+use events::{Callback, Registry, SubscriptionChange};
+
+/// Produces connection parameters before every connection attempt (e.g. a fresh token).
+#[cfg(not(target_arch = "wasm32"))]
+pub type ParamsFn = Arc<dyn Fn() -> BoxFuture<'static, Result<Value>> + Send + Sync>;
+/// Produces connection parameters before every connection attempt (e.g. a fresh token).
+#[cfg(target_arch = "wasm32")]
+pub type ParamsFn = Arc<dyn Fn() -> BoxFuture<'static, Result<Value>>>;
+
+/// Where connection parameters come from.
+#[derive(Clone)]
+pub enum ConnParams {
+    /// The same value on every attempt.
+    Static(Value),
+    /// Asked for again before every attempt.
+    Dynamic(ParamsFn),
+}
+
+impl std::fmt::Debug for ConnParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnParams::Static(v) => f.debug_tuple("Static").field(v).finish(),
+            ConnParams::Dynamic(_) => f.write_str("Dynamic(..)"),
+        }
+    }
+}
+
+/// Settings of one connection.
+///
+/// ```
+/// use std::time::Duration;
+/// use rivet_core::{ConnectOptions, ReconnectPolicy};
+///
+/// let options = ConnectOptions::new()
+///     .params(&serde_json::json!({"token": "secret"}))?
+///     .action_timeout(Duration::from_secs(10))
+///     .reconnect(ReconnectPolicy { max_attempts: Some(5), ..Default::default() });
+/// # Ok::<(), rivet_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub(crate) params: Option<ConnParams>,
+    pub(crate) reconnect: ReconnectPolicy,
+    pub(crate) action_timeout: Duration,
+    pub(crate) max_queued_actions: usize,
+    pub(crate) open_timeout: Duration,
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) ping_timeout: Duration,
+    pub(crate) max_message_size: usize,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            params: None,
+            reconnect: ReconnectPolicy::default(),
+            action_timeout: Duration::from_secs(60),
+            max_queued_actions: 1024,
+            open_timeout: Duration::from_secs(30),
+            ping_interval: if cfg!(target_arch = "wasm32") {
+                None
+            } else {
+                Some(Duration::from_secs(15))
+            },
+            ping_timeout: Duration::from_secs(10),
+            max_message_size: 65_536,
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// The defaults: the handle's params, reconnect forever with backoff, 60 s action
+    /// deadline, 1024 queued actions, pings every 15 s on native targets.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Static connection parameters (overrides the handle's).
+    pub fn params<P: Serialize + ?Sized>(mut self, params: &P) -> Result<Self> {
+        let value =
+            serde_json::to_value(params).map_err(|e| Error::encode("connection params", e))?;
+        self.params = Some(ConnParams::Static(value));
+        Ok(self)
+    }
+
+    /// Parameters produced by `f` before every attempt, e.g. to refresh a token. An error
+    /// from `f` fails that attempt, which is retried with backoff.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn params_fn<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Value>> + Send + 'static,
+    {
+        self.params = Some(ConnParams::Dynamic(Arc::new(move || Box::pin(f()))));
+        self
+    }
+
+    /// Parameters produced by `f` before every attempt, e.g. to refresh a token. An error
+    /// from `f` fails that attempt, which is retried with backoff.
+    #[cfg(target_arch = "wasm32")]
+    pub fn params_fn<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<Value>> + 'static,
+    {
+        self.params = Some(ConnParams::Dynamic(Arc::new(move || Box::pin(f()))));
+        self
+    }
+
+    /// Where parameters come from, as a [`ConnParams`].
+    pub fn params_source(mut self, params: ConnParams) -> Self {
+        self.params = Some(params);
+        self
+    }
+
+    /// The reconnect policy.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = policy;
+        self
+    }
+
+    /// The default deadline of an action (from the call to its answer, queueing included).
+    pub fn action_timeout(mut self, timeout: Duration) -> Self {
+        self.action_timeout = timeout;
+        self
+    }
+
+    /// How many actions may wait for the connection; more fail with [`Error::QueueFull`].
+    pub fn max_queued_actions(mut self, max: usize) -> Self {
+        self.max_queued_actions = max;
+        self
+    }
+
+    /// The deadline for opening the socket and receiving `Init`.
+    pub fn open_timeout(mut self, timeout: Duration) -> Self {
+        self.open_timeout = timeout;
+        self
+    }
+
+    /// How often to ping the server to detect a dead peer (`None` disables; browsers cannot
+    /// ping), and how long to wait for any answer before reconnecting.
+    pub fn ping(mut self, interval: Option<Duration>, timeout: Duration) -> Self {
+        self.ping_interval = interval;
+        self.ping_timeout = timeout;
+        self
+    }
+
+    /// The largest encoded message sent (the server's `maxIncomingMessageSize`, 64 KiB by
+    /// default); larger actions fail locally instead of killing the socket.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+}
+
+/// A request from a handle to the driver.
+pub(crate) enum Command {
+    Action {
+        id: u64,
+        name: String,
+        args: Value,
+        reply: oneshot::Sender<Result<Value>>,
+    },
+    /// The caller gave up on action `id` (deadline).
+    Cancel(u64),
+    Subscription(SubscriptionChange),
+    Reconnect,
+    Shutdown {
+        done: Option<oneshot::Sender<()>>,
+    },
+}
+
+/// What handles and the driver share.
+pub(crate) struct Shared {
+    pub(crate) state: Observable<ConnectionState>,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) commands: mpsc::UnboundedSender<Command>,
+    next_action_id: AtomicU64,
+    pub(crate) description: String,
+}
+
+/// Ends the driver when the last [`ActorConnection`] clone is dropped.
+struct Lifetime {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Drop for Lifetime {
+    fn drop(&mut self) {
+        let _ = self
+            .commands
+            .unbounded_send(Command::Shutdown { done: None });
+    }
+}
+
+/// A persistent connection to one actor. Clones share the connection; dropping the last
+/// clone closes the socket and stops reconnecting.
+///
+/// ```no_run
+/// # async fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
+/// let counter = client.get_or_create("counter", "demo").connect()?;
+/// let _listener = counter.on("newCount", |event| {
+///     println!("count is now {:?}", event.args.first());
+/// });
+/// counter.ready().await?;
+/// let n: i64 = counter.action("increment", (1,)).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ActorConnection {
+    shared: Arc<Shared>,
+    action_timeout: Duration,
+    _lifetime: Arc<Lifetime>,
+}
+
+impl std::fmt::Debug for ActorConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActorConnection")
+            .field("actor", &self.shared.description)
+            .field("state", &self.shared.state.get())
+            .finish()
+    }
+}
+
+impl ActorConnection {
+    /// Opens a connection for `handle`; the socket opens in the background.
+    pub(crate) fn open(handle: ActorHandle, options: ConnectOptions) -> Result<Self> {
+        let (commands, rx) = mpsc::unbounded();
+        let subscription_tx = commands.clone();
+        let registry = Arc::new(Registry::new(move |change| {
+            let _ = subscription_tx.unbounded_send(Command::Subscription(change));
+        }));
+        let shared = Arc::new(Shared {
+            state: Observable::new(ConnectionState::default()),
+            registry,
+            commands: commands.clone(),
+            next_action_id: AtomicU64::new(0),
+            description: handle.describe(),
+        });
+        let action_timeout = options.action_timeout;
+        let tracker = handle.client().connections().register(commands.clone());
+        let driver = driver::Driver::new(handle, options, shared.clone(), rx, tracker);
+        runtime::spawn(driver.run())?;
+        Ok(Self {
+            shared,
+            action_timeout,
+            _lifetime: Arc::new(Lifetime { commands }),
+        })
+    }
+
+    /// Calls `action` over the connection and decodes its result; see
+    /// [`ActorHandle::action`] for how `args` are spread. While disconnected the call waits in
+    /// the queue; if the socket drops after it was sent it fails with
+    /// [`Error::Disconnected`] (it is never re-sent); after the deadline it fails with
+    /// [`Error::Timeout`].
+    pub async fn action<R: DeserializeOwned>(&self, action: &str, args: impl Serialize) -> Result<R> {
+        self.action_with_timeout(action, args, self.action_timeout).await
+    }
+
+    /// [`action`](Self::action) with its own deadline.
+    pub async fn action_with_timeout<R: DeserializeOwned>(
+        &self,
+        action: &str,
+        args: impl Serialize,
+        timeout: Duration,
+    ) -> Result<R> {
+        let args = args_to_value(action, args)?;
+        let output = self.action_value(action, args, timeout).await?;
+        serde_json::from_value(output).map_err(|e| {
+            Error::decode(
+                format!("output of action {action} on {}", self.shared.description),
+                e,
+            )
+        })
+    }
+
+    /// Calls an action with JSON arguments (an array) and returns the raw output.
+    pub async fn action_value(&self, action: &str, args: Value, timeout: Duration) -> Result<Value> {
+        if action.is_empty() {
+            return Err(Error::invalid("action name", action, "must not be empty"));
+        }
+        let id = self.shared.next_action_id.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        self.shared
+            .commands
+            .unbounded_send(Command::Action {
+                id,
+                name: action.to_owned(),
+                args,
+                reply,
+            })
+            .map_err(|_| self.disposed())?;
+        match runtime::timeout(timeout, answer).await {
+            Some(Ok(result)) => result,
+            Some(Err(_canceled)) => Err(self.disposed()),
+            None => {
+                let _ = self.shared.commands.unbounded_send(Command::Cancel(id));
+                Err(Error::Timeout {
+                    operation: format!("action {action} on {}", self.shared.description),
+                    after: timeout,
+                })
+            }
+        }
+    }
+
+    /// Calls `callback` for every `event` until the returned guard is dropped. The first
+    /// listener of a name subscribes on the server; events sent to this connection alone
+    /// (`c.conn.send`) arrive too. Callbacks run on the connection's task: keep them short.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn on(&self, event: &str, callback: impl Fn(&Event) + Send + Sync + 'static) -> EventSubscription {
+        self.listen(event, false, Arc::new(callback))
+    }
+
+    /// Calls `callback` for every `event` until the returned guard is dropped. The first
+    /// listener of a name subscribes on the server; events sent to this connection alone
+    /// (`c.conn.send`) arrive too. Callbacks run on the connection's task: keep them short.
+    #[cfg(target_arch = "wasm32")]
+    pub fn on(&self, event: &str, callback: impl Fn(&Event) + 'static) -> EventSubscription {
+        self.listen(event, false, Arc::new(callback))
+    }
+
+    /// Like [`on`](Self::on), for the next occurrence only.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn once(&self, event: &str, callback: impl Fn(&Event) + Send + Sync + 'static) -> EventSubscription {
+        self.listen(event, true, Arc::new(callback))
+    }
+
+    /// Like [`on`](Self::on), for the next occurrence only.
+    #[cfg(target_arch = "wasm32")]
+    pub fn once(&self, event: &str, callback: impl Fn(&Event) + 'static) -> EventSubscription {
+        self.listen(event, true, Arc::new(callback))
+    }
+
+    fn listen(&self, event: &str, once: bool, callback: Callback) -> EventSubscription {
+        let id = self.shared.registry.add(event, once, callback);
+        EventSubscription::new(&self.shared.registry, event.to_owned(), id)
+    }
+
+    /// A stream of `event`'s occurrences; dropping it unsubscribes.
+    ///
+    /// ```no_run
+    /// # async fn demo(conn: rivet_core::ActorConnection) {
+    /// use futures::StreamExt;
+    /// let mut counts = conn.events("newCount");
+    /// while let Some(event) = counts.next().await {
+    ///     println!("{:?}", event.args);
+    /// }
+    /// # }
+    /// ```
+    pub fn events(&self, event: &str) -> EventStream {
+        EventStream::new(&self.shared.registry, event)
+    }
+
+    /// The state right now.
+    pub fn state(&self) -> ConnectionState {
+        self.shared.state.get()
+    }
+
+    /// The phase right now.
+    pub fn status(&self) -> ConnStatus {
+        self.shared.state.get().status
+    }
+
+    /// The current state followed by every change, none skipped.
+    pub fn states(&self) -> Changes<ConnectionState> {
+        self.shared.state.subscribe()
+    }
+
+    /// The observable state itself, for adapters that follow it (signals).
+    pub fn observable_state(&self) -> Observable<ConnectionState> {
+        self.shared.state.clone()
+    }
+
+    /// Resolves when the connection is `Connected`; fails with the error that made it stop
+    /// when it ends in a terminal state (rejected params, missing actor, retries exhausted,
+    /// disposed).
+    pub async fn ready(&self) -> Result<()> {
+        let state = self
+            .shared
+            .state
+            .wait_for(|s| s.is_connected() || s.terminal)
+            .await;
+        if state.is_connected() {
+            Ok(())
+        } else {
+            Err(state.last_error.unwrap_or_else(|| self.disposed()))
+        }
+    }
+
+    /// The actor id from the last `Init`.
+    pub fn actor_id(&self) -> Option<String> {
+        self.shared.state.get().actor_id
+    }
+
+    /// The connection id from the last `Init` (new for every socket).
+    pub fn connection_id(&self) -> Option<String> {
+        self.shared.state.get().connection_id
+    }
+
+    /// Starts connecting again after a terminal error (or skips the wait of a scheduled retry).
+    pub fn reconnect(&self) {
+        let _ = self.shared.commands.unbounded_send(Command::Reconnect);
+    }
+
+    /// Closes the socket (code 1000 `Disposed`), rejects everything pending with
+    /// [`Error::Disposed`], stops reconnecting, and waits until the task has ended. Other
+    /// clones of this connection see it closed too.
+    pub async fn dispose(&self) {
+        let (done, finished) = oneshot::channel();
+        if self
+            .shared
+            .commands
+            .unbounded_send(Command::Shutdown { done: Some(done) })
+            .is_ok()
+        {
+            let _ = finished.await;
+        }
+    }
+
+    fn disposed(&self) -> Error {
+        Error::Disposed {
+            what: format!("connection to {}", self.shared.description),
+        }
+    }
+
+    /// How many event listeners are registered (for leak checks).
+    pub fn listener_count(&self) -> usize {
+        self.shared.registry.len()
+    }
+}
+
+impl ActorHandle {
+    /// Opens a persistent connection with default options (and this handle's params).
+    /// Needs a running tokio runtime on native targets.
+    pub fn connect(&self) -> Result<ActorConnection> {
+        self.connect_with(ConnectOptions::default())
+    }
+
+    /// Opens a persistent connection with `options`.
+    pub fn connect_with(&self, options: ConnectOptions) -> Result<ActorConnection> {
+        crate::client::validate_name(self.name())?;
+        let mut options = options;
+        if options.params.is_none() {
+            options.params = self.params().cloned().map(ConnParams::Static);
+        }
+        ActorConnection::open(self.clone(), options)
+    }
+}

@@ -1,0 +1,579 @@
+//! [`ActorHandle`]: a stateless reference to one actor. Actions over HTTP, queue sends, raw
+//! fetch, resolution to an actor id — and the door to persistent connections.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::client::{validate_name, ClientInner};
+use crate::gateway::{self, encode_component, Route};
+use crate::key::ActorKey;
+use crate::protocol::{self, codec, compat, Encoding, QueueSendRequest};
+use crate::raw::{RawRequest, RawResponse};
+use crate::rest::{self, CreateSpec};
+use crate::transport::{HttpRequest, HttpResponse, Method};
+use crate::{http, runtime, Error, QueueSendResponse, Result, ServerError};
+
+/// How a handle finds its actor.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Target {
+    Get { key: ActorKey },
+    GetOrCreate { key: ActorKey, spec: CreateSpec },
+    Id { actor_id: String },
+}
+
+/// A stateless reference to one actor. Cheap to clone; holds no connection.
+///
+/// ```no_run
+/// # async fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
+/// let counter = client.get_or_create("counter", "demo");
+/// let n: i64 = counter.action("increment", (5,)).await?;
+/// let id = counter.resolve().await?;
+/// println!("actor {id} counted to {n}");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ActorHandle {
+    inner: Arc<HandleInner>,
+}
+
+#[derive(Debug)]
+struct HandleInner {
+    client: Arc<ClientInner>,
+    name: String,
+    target: Target,
+    params: Option<Value>,
+    /// The actor id, once known, for keys and inputs the query gateway cannot carry.
+    resolved: Mutex<Option<String>>,
+}
+
+/// Per-call settings for [`ActorHandle::action_with`].
+///
+/// ```
+/// use std::time::Duration;
+/// let options = rivet_core::ActionOptions::new().timeout(Duration::from_secs(2));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionOptions {
+    timeout: Option<Duration>,
+}
+
+impl ActionOptions {
+    /// Defaults: the client's request timeout.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The deadline for this call.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+impl ActorHandle {
+    pub(crate) fn new(client: Arc<ClientInner>, name: String, target: Target) -> Self {
+        Self {
+            inner: Arc::new(HandleInner {
+                client,
+                name,
+                target,
+                params: None,
+                resolved: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The actor's registered name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The key this handle addresses, unless it addresses an id.
+    pub fn key(&self) -> Option<&ActorKey> {
+        match &self.inner.target {
+            Target::Get { key } | Target::GetOrCreate { key, .. } => Some(key),
+            Target::Id { .. } => None,
+        }
+    }
+
+    /// The connection parameters sent with every call, if any.
+    pub fn params(&self) -> Option<&Value> {
+        self.inner.params.as_ref()
+    }
+
+    /// A copy of this handle that sends `params` as connection parameters (they reach the
+    /// actor's `onBeforeConnect(c, params)` and `c.conn.params`).
+    ///
+    /// ```
+    /// # let client = rivet_core::Client::new("http://127.0.0.1:6420")?;
+    /// let room = client
+    ///     .get_or_create("chatRoom", "general")
+    ///     .with_params(&serde_json::json!({"token": "secret", "user": "ada"}))?;
+    /// assert!(room.params().is_some());
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn with_params<P: Serialize + ?Sized>(&self, params: &P) -> Result<Self> {
+        let params =
+            serde_json::to_value(params).map_err(|e| Error::encode("connection params", e))?;
+        Ok(Self {
+            inner: Arc::new(HandleInner {
+                client: self.inner.client.clone(),
+                name: self.inner.name.clone(),
+                target: self.inner.target.clone(),
+                params: Some(params),
+                resolved: Mutex::new(self.cached_id()),
+            }),
+        })
+    }
+
+    pub(crate) fn client(&self) -> &Arc<ClientInner> {
+        &self.inner.client
+    }
+
+    pub(crate) fn target(&self) -> &Target {
+        &self.inner.target
+    }
+
+    /// A short description for errors: `counter ["a"]` or `counter #id`.
+    pub(crate) fn describe(&self) -> String {
+        match &self.inner.target {
+            Target::Get { key } | Target::GetOrCreate { key, .. } => {
+                format!("{} {}", self.inner.name, key)
+            }
+            Target::Id { actor_id } => format!("{} #{}", self.inner.name, actor_id),
+        }
+    }
+
+    /// The actor id: looked up (`get`), created if needed (`get_or_create`) or known.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
+    /// let id = client.get_or_create("counter", "x").resolve().await?;
+    /// let same = client.get_for_id("counter", &id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn resolve(&self) -> Result<String> {
+        validate_name(&self.inner.name)?;
+        if let Some(id) = self.cached_id() {
+            return Ok(id);
+        }
+        let id = match &self.inner.target {
+            Target::Id { actor_id } => return Ok(actor_id.clone()),
+            Target::Get { key } => rest::find_by_key(&self.inner.client, &self.inner.name, key)
+                .await?
+                .ok_or_else(|| self.not_found())?,
+            Target::GetOrCreate { key, spec } => {
+                rest::get_or_create(&self.inner.client, &self.inner.name, key, spec).await?
+            }
+        };
+        *self.lock_resolved() = Some(id.clone());
+        Ok(id)
+    }
+
+    /// Calls action `action` over HTTP and decodes its result.
+    ///
+    /// `args` is serialized with serde: a tuple or array is spread into positional arguments
+    /// (`(1, "a")` calls `action(1, "a")`), `()` means none, and any other value is the single
+    /// argument. To pass one array argument, wrap it: `(vec![1, 2],)`.
+    ///
+    /// ```no_run
+    /// # async fn demo(counter: rivet_core::ActorHandle) -> rivet_core::Result<()> {
+    /// let count: u64 = counter.action("increment", (1,)).await?;
+    /// let total: u64 = counter.action("getCount", ()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn action<R: DeserializeOwned>(
+        &self,
+        action: &str,
+        args: impl Serialize,
+    ) -> Result<R> {
+        self.action_with(action, args, ActionOptions::default()).await
+    }
+
+    /// [`action`](Self::action) with per-call options (deadline).
+    pub async fn action_with<R: DeserializeOwned>(
+        &self,
+        action: &str,
+        args: impl Serialize,
+        options: ActionOptions,
+    ) -> Result<R> {
+        let args = args_to_value(action, args)?;
+        let output = self.action_value(action, &args, options).await?;
+        serde_json::from_value(output).map_err(|e| {
+            Error::decode(format!("output of action {action} on {}", self.describe()), e)
+        })
+    }
+
+    /// Calls an action with already built JSON arguments and returns the raw output.
+    pub async fn action_value(
+        &self,
+        action: &str,
+        args: &Value,
+        options: ActionOptions,
+    ) -> Result<Value> {
+        if action.is_empty() {
+            return Err(Error::invalid("action name", action, "must not be empty"));
+        }
+        let encoding = self.encoding();
+        let body = protocol::encode_http_action_request(args, encoding)?;
+        let path = format!("/action/{}", encode_component(action));
+        let operation = format!("action {action} on {}", self.describe());
+        let timeout = options
+            .timeout
+            .unwrap_or_else(|| self.inner.client.config().request_timeout());
+        let response = self
+            .exchange(Method::Post, &path, None, Some(body), Vec::new(), timeout, &operation)
+            .await?;
+        protocol::decode_http_action_response(&response.body, encoding)
+    }
+
+    /// Sends `body` to the actor's queue `queue` without waiting for it to be processed.
+    ///
+    /// ```no_run
+    /// # async fn demo(worker: rivet_core::ActorHandle) -> rivet_core::Result<()> {
+    /// worker.send("jobs", &serde_json::json!({"n": 2})).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send<B: Serialize + ?Sized>(&self, queue: &str, body: &B) -> Result<()> {
+        self.send_request(queue, body, None).await.map(drop)
+    }
+
+    /// Sends `body` to queue `queue` and waits up to `wait` for the actor to complete it; the
+    /// reply says whether it completed and carries the completion value.
+    ///
+    /// ```no_run
+    /// # async fn demo(worker: rivet_core::ActorHandle) -> rivet_core::Result<()> {
+    /// use std::time::Duration;
+    /// let reply = worker.send_and_wait("jobs", &2, Duration::from_secs(3)).await?;
+    /// if reply.is_completed() {
+    ///     let done: serde_json::Value = reply.response_as()?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_and_wait<B: Serialize + ?Sized>(
+        &self,
+        queue: &str,
+        body: &B,
+        wait: Duration,
+    ) -> Result<QueueSendResponse> {
+        self.send_request(queue, body, Some(wait)).await
+    }
+
+    async fn send_request<B: Serialize + ?Sized>(
+        &self,
+        queue: &str,
+        body: &B,
+        wait: Option<Duration>,
+    ) -> Result<QueueSendResponse> {
+        if queue.is_empty() {
+            return Err(Error::invalid("queue name", queue, "must not be empty"));
+        }
+        let body = serde_json::to_value(body)
+            .map_err(|e| Error::encode(format!("body for queue {queue}"), e))?;
+        let request = QueueSendRequest {
+            body,
+            name: Some(queue.to_owned()),
+            wait: Some(wait.is_some()),
+            timeout_ms: wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
+        };
+        let encoding = self.encoding();
+        let bytes = protocol::encode_http_queue_request(&request, encoding)?;
+        let path = format!("/queue/{}", encode_component(queue));
+        let operation = format!("send to queue {queue} of {}", self.describe());
+        let base = self.inner.client.config().request_timeout();
+        // The server holds the request open for up to `wait`; leave room for the round trip.
+        let timeout = wait.map_or(base, |w| base.max(w + Duration::from_secs(5)));
+        let response = self
+            .exchange(Method::Post, &path, None, Some(bytes), Vec::new(), timeout, &operation)
+            .await?;
+        protocol::decode_http_queue_response(&response.body, encoding)
+    }
+
+    /// Sends a raw HTTP request to the actor's `onRequest` handler. `path` is relative to the
+    /// handler (`"/items?page=2"`). Any status the handler returns is an `Ok` response; only
+    /// gateway and transport failures are errors.
+    ///
+    /// ```no_run
+    /// # async fn demo(actor: rivet_core::ActorHandle) -> rivet_core::Result<()> {
+    /// use rivet_core::RawRequest;
+    /// let response = actor.fetch("/items?page=2", RawRequest::get()).await?;
+    /// println!("{} {}", response.status(), response.text());
+    /// # Ok(()) }
+    /// ```
+    pub async fn fetch(&self, path: &str, request: RawRequest) -> Result<RawResponse> {
+        let (path, query) = crate::raw::split_path(path)?;
+        let full_path = format!("/request{path}");
+        let operation = format!("{} {path} on {}", request.method(), self.describe());
+        let timeout = request
+            .timeout_value()
+            .unwrap_or_else(|| self.inner.client.config().request_timeout());
+        let (method, headers, body) = request.into_parts();
+        let response = self
+            .exchange_raw(
+                Method::Other(method),
+                &full_path,
+                query.as_deref(),
+                body,
+                headers,
+                timeout,
+                &operation,
+            )
+            .await?;
+        Ok(RawResponse::from_http(response))
+    }
+
+    fn encoding(&self) -> Encoding {
+        self.inner.client.config().encoding()
+    }
+
+    fn cached_id(&self) -> Option<String> {
+        self.lock_resolved().clone()
+    }
+
+    fn lock_resolved(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        // The cache holds a plain String; a panic elsewhere cannot leave it half-written.
+        self.inner
+            .resolved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Drops the id looked up through the REST API, so the next call looks it up again.
+    pub(crate) fn forget_resolved(&self) {
+        if !matches!(self.inner.target, Target::Id { .. }) {
+            *self.lock_resolved() = None;
+        }
+    }
+
+    fn not_found(&self) -> Error {
+        let mut err = ServerError::new(
+            "actor",
+            "not_found",
+            format!("no actor {} exists", self.describe()),
+        );
+        err.status = Some(404);
+        Error::NotFound(err)
+    }
+
+    /// How the gateway should find the actor right now. Keys the query gateway would split
+    /// (and inputs too large for a URL) go through the REST API and are addressed by id.
+    pub(crate) async fn route(&self) -> Result<Route> {
+        validate_name(&self.inner.name)?;
+        let name = self.inner.name.clone();
+        match &self.inner.target {
+            Target::Id { actor_id } => Ok(Route::Direct {
+                actor_id: actor_id.clone(),
+            }),
+            Target::Get { key } => match key.query_form() {
+                Some(key_query) => Ok(Route::QueryGet { name, key_query }),
+                None => Ok(Route::Direct {
+                    actor_id: self.resolve().await?,
+                }),
+            },
+            Target::GetOrCreate { key, spec } => {
+                let input = match &spec.input {
+                    Some(input) => {
+                        let cbor = codec::cbor_encode(&compat::to_wire(input, Encoding::Cbor))?;
+                        if cbor.len() > self.inner.client.config().max_query_input_size() {
+                            None
+                        } else {
+                            Some(Some(
+                                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cbor),
+                            ))
+                        }
+                    }
+                    None => Some(None),
+                };
+                match (key.query_form(), input) {
+                    (Some(key_query), Some(input)) => Ok(Route::QueryGetOrCreate {
+                        name,
+                        key_query,
+                        input,
+                        region: spec.region.clone(),
+                    }),
+                    _ => Ok(Route::Direct {
+                        actor_id: self.resolve().await?,
+                    }),
+                }
+            }
+        }
+    }
+
+    /// The `http(s)://` URL of `path` inside the actor.
+    pub(crate) async fn url(&self, path: &str, query: Option<&str>) -> Result<String> {
+        let route = self.route().await?;
+        Ok(gateway::actor_url(
+            self.inner.client.config(),
+            &route,
+            path,
+            query,
+        ))
+    }
+
+    /// One protocol request (action or queue): non-2xx answers become errors.
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body: Option<Vec<u8>>,
+        headers: Vec<(String, String)>,
+        timeout: Duration,
+        operation: &str,
+    ) -> Result<HttpResponse> {
+        let encoding = self.encoding();
+        let mut headers = headers;
+        headers.push(("x-rivet-encoding".into(), encoding.as_str().into()));
+        headers.push(("content-type".into(), encoding.content_type().into()));
+        self.with_retries(|| async {
+            let response = self
+                .send_once(method, path, query, body.clone(), &headers, timeout, operation)
+                .await?;
+            if response.is_success() {
+                Ok(response)
+            } else {
+                Err(http::error_from_response(&response, encoding, operation))
+            }
+        })
+        .await
+    }
+
+    /// One raw request: any status from the actor is a response; gateway errors (marked by
+    /// `x-rivet-error`) are errors.
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange_raw(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body: Option<Vec<u8>>,
+        headers: Vec<(String, String)>,
+        timeout: Duration,
+        operation: &str,
+    ) -> Result<HttpResponse> {
+        self.with_retries(|| async {
+            let response = self
+                .send_once(method, path, query, body.clone(), &headers, timeout, operation)
+                .await?;
+            if response.header("x-rivet-error").is_some() && !response.is_success() {
+                Err(http::error_from_response(&response, Encoding::Json, operation))
+            } else {
+                Ok(response)
+            }
+        })
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body: Option<Vec<u8>>,
+        extra: &[(String, String)],
+        timeout: Duration,
+        operation: &str,
+    ) -> Result<HttpResponse> {
+        let config = self.inner.client.config();
+        let url = self.url(path, query).await?;
+        let mut headers = config.headers().to_vec();
+        headers.extend(extra.iter().cloned());
+        if let Some(params) = &self.inner.params {
+            headers.push(("x-rivet-conn-params".into(), http::ascii_json(params)));
+        }
+        if let Some(token) = config.token() {
+            headers.push(("x-rivet-token".into(), token.expose().to_owned()));
+        }
+        self.inner
+            .client
+            .http()
+            .send(HttpRequest {
+                method,
+                url,
+                headers,
+                body,
+                timeout,
+                operation: operation.to_owned(),
+            })
+            .await
+    }
+
+    /// Repeats `attempt` while the actor is between lives, with the JS client's budgets.
+    async fn with_retries<F, Fut, T>(&self, attempt: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let retries = self.inner.client.config().lifecycle_retries().clone();
+        let stale_budget = match &self.inner.target {
+            Target::Get { .. } => retries.get_attempts,
+            Target::GetOrCreate { .. } => retries.get_or_create_attempts,
+            Target::Id { .. } => 1,
+        };
+        let mut stale_attempts = 1;
+        let mut lifecycle_attempts = 1;
+        let mut lifecycle_delay = retries.lifecycle_initial_delay;
+        loop {
+            let err = match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(err) => err,
+            };
+            let resolved_by_rest = self.cached_id().is_some()
+                && !matches!(self.inner.target, Target::Id { .. });
+            let stale = is_stale_actor(&err);
+            if stale && resolved_by_rest {
+                // The id we looked up is gone (destroyed, or replaced): look it up again.
+                *self.lock_resolved() = None;
+            }
+            if stale && stale_attempts < stale_budget.max(u32::from(resolved_by_rest) + 1) {
+                stale_attempts += 1;
+                runtime::sleep(retries.stale_delay).await;
+                continue;
+            }
+            if is_lifecycle_boundary(&err) && lifecycle_attempts < retries.lifecycle_attempts {
+                lifecycle_attempts += 1;
+                runtime::sleep(lifecycle_delay).await;
+                lifecycle_delay *= 2;
+                continue;
+            }
+            return Err(err);
+        }
+    }
+}
+
+/// Errors that mean "the actor is not there yet, or no longer": worth asking again when the
+/// handle is addressed by key. Only gateway errors count (they carry no actor): an actor's own
+/// `not_found` for a missing route is final.
+fn is_stale_actor(err: &Error) -> bool {
+    match err {
+        Error::NotFound(e) => e.actor.is_none(),
+        Error::Unavailable(e) => e.group == "actor",
+        _ => false,
+    }
+}
+
+fn is_lifecycle_boundary(err: &Error) -> bool {
+    match err {
+        Error::Unavailable(e) => matches!(e.group.as_str(), "guard" | "actor" | "pegboard"),
+        _ => false,
+    }
+}
+
+/// Serializes user arguments; see [`ActorHandle::action`] for the spreading rules.
+pub(crate) fn args_to_value(action: &str, args: impl Serialize) -> Result<Value> {
+    let value = serde_json::to_value(args)
+        .map_err(|e| Error::encode(format!("arguments of action {action}"), e))?;
+    Ok(match value {
+        Value::Null => Value::Array(Vec::new()),
+        Value::Array(items) => Value::Array(items),
+        single => Value::Array(vec![single]),
+    })
+}

@@ -1,0 +1,49 @@
+//! Rust client for [Rivet Actors](https://rivet.dev) (RivetKit 2.3).
+//!
+//! One API on native targets (tokio) and in the browser (wasm32). Address an actor by name and
+//! key, call its actions over HTTP, send to its queues, or talk to its raw HTTP handler:
+//!
+//! ```no_run
+//! # async fn demo() -> rivet_core::Result<()> {
+//! use rivet_core::Client;
+//!
+//! let client = Client::new("http://127.0.0.1:6420")?;
+//! let counter = client.get_or_create("counter", ["my-counter"]);
+//! let count: i64 = counter.action("increment", (1,)).await?;
+//! assert!(count >= 1);
+//! # Ok(()) }
+//! ```
+//!
+//! Errors are one enum, [`Error`], that can be asked what happened ([`Error::is_retryable`],
+//! [`Error::code`], [`Error::metadata`]). Keys the query gateway cannot carry (a part with `,`,
+//! the key `[""]`) are resolved through the REST API and addressed by id, never sent to the
+//! wrong actor.
+
+pub mod client;
+pub mod config;
+pub mod connection;
+pub mod error;
+mod gateway;
+pub mod handle;
+mod http;
+pub mod key;
+pub mod observable;
+pub mod protocol;
+mod queue;
+pub mod raw;
+mod rest;
+pub mod runtime;
+mod tracker;
+mod transport;
+
+pub use client::{Client, CreateOptions};
+pub use connection::{
+    ActorConnection, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Event, EventStream,
+    EventSubscription, ReconnectPolicy,
+};
+pub use config::{ClientConfig, ClientConfigBuilder, LifecycleRetries, Token, DEFAULT_ENDPOINT};
+pub use error::{Error, Result, ServerError, TransportErrorKind};
+pub use handle::{ActionOptions, ActorHandle};
+pub use key::ActorKey;
+pub use protocol::{ActorSpecifier, Encoding, QueueSendResponse};
+pub use raw::{RawRequest, RawResponse};

@@ -1,0 +1,331 @@
+//! The JS client's compatibility tags, applied to dynamic payloads in both directions.
+//!
+//! JS values that JSON cannot carry travel as two-element arrays whose first element is a
+//! `$`-prefixed tag: `["$BigInt","123"]`, `["$Uint8Array","<base64>"]`,
+//! `["$ArrayBuffer","<base64>"]`, `["$Undefined",0]`, `["$Set",[…]]`. A real two-element array
+//! whose first element starts with `$` is escaped with one more `$` (`["$x",1]` travels as
+//! `["$$x",1]`). The server and the actor apply the same rules, in every encoding.
+//!
+//! [`revive`] turns wire values into user values; [`to_wire`] does the reverse.
+//!
+//! ```
+//! use rivet_core::protocol::compat::{revive, to_wire};
+//! use rivet_core::Encoding;
+//! use serde_json::json;
+//!
+//! assert_eq!(revive(json!(["$BigInt", "42"])).unwrap(), json!(42));
+//! assert_eq!(revive(json!(["$Uint8Array", "AQID"])).unwrap(), json!([1, 2, 3]));
+//! assert_eq!(to_wire(&json!(["$x", 1]), Encoding::Json), json!(["$$x", 1]));
+//! ```
+
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+use serde_json::{Map, Number, Value};
+
+use super::Encoding;
+use crate::Error;
+
+const BIGINT: &str = "$BigInt";
+const UINT8_ARRAY: &str = "$Uint8Array";
+const ARRAY_BUFFER: &str = "$ArrayBuffer";
+const UNDEFINED: &str = "$Undefined";
+const SET: &str = "$Set";
+
+/// 2^53: integers with a larger magnitude are not exact in a JS number.
+const MAX_EXACT_JS_INTEGER: u64 = 1 << 53;
+
+/// Standard alphabet; padding optional, as node's `Buffer.from(s, "base64")` accepts both.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Turns a value received from the server into a user value, removing the compat tags.
+///
+/// * `["$BigInt","n"]` → the number `n` if it fits an `i64` or `u64`, otherwise the decimal
+///   string `"n"`;
+/// * `["$Uint8Array",b64]` and `["$ArrayBuffer",b64]` → an array of byte values;
+/// * `["$Undefined",_]` → `null`;
+/// * `["$Set",[…]]` → an array;
+/// * `["$$x",v]` → `["$x",v]`.
+///
+/// Any other `$` tag is an error, as in the JS client (corrupted data or a version mismatch).
+///
+/// ```
+/// use rivet_core::protocol::compat::revive;
+/// use serde_json::json;
+///
+/// let v = revive(json!({"n": ["$BigInt", "18446744073709551616"], "s": ["$Set", [1, 2]]}));
+/// assert_eq!(v.unwrap(), json!({"n": "18446744073709551616", "s": [1, 2]}));
+/// assert!(revive(json!(["$Date", "2024-01-01"])).is_err());
+/// ```
+pub fn revive(value: Value) -> Result<Value, Error> {
+    revive_value(value).map_err(|reason| Error::decode("JS compat value", reason))
+}
+
+/// [`revive`] with a plain-text reason, so callers can name what they were decoding.
+pub(crate) fn revive_value(value: Value) -> Result<Value, String> {
+    match value {
+        Value::Array(items) => {
+            if let [Value::String(tag), _] = items.as_slice() {
+                if tag.starts_with('$') {
+                    return revive_tagged(items);
+                }
+            }
+            items
+                .into_iter()
+                .map(revive_value)
+                .collect::<Result<_, _>>()
+                .map(Value::Array)
+        }
+        Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| Ok((k, revive_value(v)?)))
+            .collect::<Result<Map<_, _>, String>>()
+            .map(Value::Object),
+        scalar => Ok(scalar),
+    }
+}
+
+/// Revives `[tag, payload]` where `tag` starts with `$`.
+fn revive_tagged(items: Vec<Value>) -> Result<Value, String> {
+    let mut items = items.into_iter();
+    let (Some(Value::String(tag)), Some(payload)) = (items.next(), items.next()) else {
+        return Err("internal: compat tag without payload".to_owned());
+    };
+    match tag.as_str() {
+        BIGINT => revive_bigint(&payload),
+        UINT8_ARRAY | ARRAY_BUFFER => {
+            let Value::String(b64) = payload else {
+                return Err(format!("{tag} payload must be a base64 string, got {payload}"));
+            };
+            let bytes = BASE64
+                .decode(b64.as_bytes())
+                .map_err(|e| format!("{tag} payload is not valid base64: {e}"))?;
+            Ok(Value::Array(bytes.into_iter().map(Value::from).collect()))
+        }
+        UNDEFINED => Ok(Value::Null),
+        SET => match payload {
+            Value::Array(items) => items
+                .into_iter()
+                .map(revive_value)
+                .collect::<Result<_, _>>()
+                .map(Value::Array),
+            other => Err(format!("{SET} payload must be an array, got {other}")),
+        },
+        escaped if escaped.starts_with("$$") => Ok(Value::Array(vec![
+            Value::String(escaped[1..].to_owned()),
+            revive_value(payload)?,
+        ])),
+        unknown => Err(format!(
+            "unknown compat tag {unknown:?} (corrupted data or a newer server?)"
+        )),
+    }
+}
+
+fn revive_bigint(payload: &Value) -> Result<Value, String> {
+    let digits = match payload {
+        Value::String(s) => s.trim(),
+        Value::Number(n) if n.is_i64() || n.is_u64() => return Ok(Value::Number(n.clone())),
+        other => return Err(format!("{BIGINT} payload must be a decimal string, got {other}")),
+    };
+    let unsigned = digits.strip_prefix('-').unwrap_or(digits);
+    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{BIGINT} payload {digits:?} is not a decimal integer"));
+    }
+    if let Ok(n) = digits.parse::<u64>() {
+        return Ok(Value::from(n));
+    }
+    if let Ok(n) = digits.parse::<i64>() {
+        return Ok(Value::from(n));
+    }
+    // Beyond 64 bits: keep the exact digits rather than round to a float.
+    Ok(Value::String(digits.to_owned()))
+}
+
+/// Turns a user value into the value to put on the wire with `encoding`.
+///
+/// Two-element arrays whose first element is a string starting with `$` get one more `$`, so
+/// the server does not mistake them for tags.
+///
+/// With [`Encoding::Bare`], the payload is CBOR decoded by the actor's JS code (cbor-x), which
+/// turns 64-bit CBOR integers into `bigint`s. Integers are therefore sent the way the JS client
+/// sends JS numbers: as CBOR integers up to 32 bits, as floats up to 2^53 (exact), and as
+/// `["$BigInt","n"]` beyond. With JSON and CBOR the server reads the envelope itself, keeps
+/// integers up to 2^53 as numbers and turns larger ones into `bigint`, so numbers go unchanged.
+///
+/// ```
+/// use rivet_core::protocol::compat::to_wire;
+/// use rivet_core::Encoding;
+/// use serde_json::json;
+///
+/// let big = json!(9007199254740993u64);
+/// assert_eq!(to_wire(&big, Encoding::Bare), json!(["$BigInt", "9007199254740993"]));
+/// assert_eq!(to_wire(&big, Encoding::Json), big);
+/// assert_eq!(to_wire(&json!(5_000_000_000u64), Encoding::Bare), json!(5_000_000_000.0));
+/// ```
+pub fn to_wire(value: &Value, encoding: Encoding) -> Value {
+    match value {
+        Value::Array(items) => {
+            let mut encoded: Vec<Value> = items.iter().map(|v| to_wire(v, encoding)).collect();
+            if let [Value::String(first), _] = encoded.as_mut_slice() {
+                if first.starts_with('$') {
+                    first.insert(0, '$');
+                }
+            }
+            Value::Array(encoded)
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), to_wire(v, encoding)))
+                .collect(),
+        ),
+        Value::Number(n) if encoding == Encoding::Bare => bare_number(n),
+        other => other.clone(),
+    }
+}
+
+/// How a number must travel in the CBOR inside a BARE message for cbor-x to read it back as
+/// the same JS value.
+fn bare_number(n: &Number) -> Value {
+    // cbor-x reads integer headers up to 32 bits as numbers, 64-bit ones as bigints.
+    let fits_cbor_x_number =
+        |m: i128| (-(1i128 << 32)..=i128::from(u32::MAX)).contains(&m);
+    let int = n
+        .as_u64()
+        .map(i128::from)
+        .or_else(|| n.as_i64().map(i128::from));
+    match int {
+        Some(m) if fits_cbor_x_number(m) => Value::Number(n.clone()),
+        Some(m) if m.unsigned_abs() <= u128::from(MAX_EXACT_JS_INTEGER) => {
+            // Exact: |m| <= 2^53 fits a double's mantissa.
+            Number::from_f64(m as f64).map_or_else(|| Value::Number(n.clone()), Value::Number)
+        }
+        Some(m) => Value::Array(vec![Value::from(BIGINT), Value::String(m.to_string())]),
+        None => Value::Number(n.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bigint_revives_to_a_number_when_it_fits_64_bits() {
+        assert_eq!(revive(json!(["$BigInt", "7"])).unwrap(), json!(7));
+        assert_eq!(revive(json!(["$BigInt", "-7"])).unwrap(), json!(-7));
+        assert_eq!(
+            revive(json!(["$BigInt", "18446744073709551615"])).unwrap(),
+            json!(u64::MAX)
+        );
+        assert_eq!(
+            revive(json!(["$BigInt", "-9223372036854775808"])).unwrap(),
+            json!(i64::MIN)
+        );
+    }
+
+    #[test]
+    fn bigint_beyond_64_bits_keeps_its_digits_as_a_string() {
+        assert_eq!(
+            revive(json!(["$BigInt", "18446744073709551616"])).unwrap(),
+            json!("18446744073709551616")
+        );
+        assert_eq!(
+            revive(json!(["$BigInt", "-9223372036854775809"])).unwrap(),
+            json!("-9223372036854775809")
+        );
+    }
+
+    #[test]
+    fn malformed_bigint_is_an_error() {
+        for bad in [json!(["$BigInt", "12a"]), json!(["$BigInt", ""]), json!(["$BigInt", 1.5])] {
+            assert!(revive(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bytes_revive_to_arrays_of_numbers() {
+        assert_eq!(revive(json!(["$Uint8Array", "AQID"])).unwrap(), json!([1, 2, 3]));
+        assert_eq!(revive(json!(["$ArrayBuffer", "AQI="])).unwrap(), json!([1, 2]));
+        assert_eq!(revive(json!(["$ArrayBuffer", "AQI"])).unwrap(), json!([1, 2]));
+        assert_eq!(revive(json!(["$Uint8Array", ""])).unwrap(), json!([]));
+        assert!(revive(json!(["$Uint8Array", "!!"])).is_err());
+        assert!(revive(json!(["$Uint8Array", 5])).is_err());
+    }
+
+    #[test]
+    fn undefined_set_and_escapes_revive() {
+        assert_eq!(revive(json!(["$Undefined", 0])).unwrap(), Value::Null);
+        assert_eq!(
+            revive(json!(["$Set", [1, ["$BigInt", "2"]]])).unwrap(),
+            json!([1, 2])
+        );
+        assert!(revive(json!(["$Set", 1])).is_err());
+        assert_eq!(revive(json!(["$$x", 1])).unwrap(), json!(["$x", 1]));
+        assert_eq!(
+            revive(json!(["$$$x", ["$BigInt", "3"]])).unwrap(),
+            json!(["$$x", 3])
+        );
+    }
+
+    #[test]
+    fn unknown_tags_are_errors_naming_the_tag() {
+        let err = revive(json!({"a": [["$Date", "x"]]})).unwrap_err();
+        assert!(err.to_string().contains("$Date"), "{err}");
+    }
+
+    #[test]
+    fn revive_recurses_and_leaves_plain_values_alone() {
+        let plain = json!({"a": [1, "$x", ["x", 1], [1, 2, 3]], "b": null, "c": 1.5});
+        assert_eq!(revive(plain.clone()).unwrap(), plain);
+        assert_eq!(
+            revive(json!({"a": {"b": ["$Uint8Array", "AQID"]}})).unwrap(),
+            json!({"a": {"b": [1, 2, 3]}})
+        );
+        // Three elements: not a tag.
+        let three = json!(["$BigInt", "1", "2"]);
+        assert_eq!(revive(three.clone()).unwrap(), three);
+    }
+
+    #[test]
+    fn to_wire_escapes_dollar_pairs_and_revive_undoes_it() {
+        for enc in Encoding::ALL {
+            for user in [
+                json!(["$x", 1]),
+                json!(["$$x", ["$y", 2]]),
+                json!(["$BigInt", "5"]),
+                json!({"k": ["$Uint8Array", "AQID"], "l": [["$a", 1], "b"]}),
+            ] {
+                let wire = to_wire(&user, enc);
+                assert_ne!(wire, user);
+                assert_eq!(revive(wire).unwrap(), user, "{enc}");
+            }
+        }
+        assert_eq!(to_wire(&json!(["$x", 1]), Encoding::Bare), json!(["$$x", 1]));
+        assert_eq!(to_wire(&json!(["x", 1]), Encoding::Bare), json!(["x", 1]));
+    }
+
+    #[test]
+    fn bare_sends_integers_the_way_cbor_x_reads_them() {
+        let bare = |v: Value| to_wire(&v, Encoding::Bare);
+        assert_eq!(bare(json!(u32::MAX)), json!(u32::MAX));
+        assert_eq!(bare(json!(-(1i64 << 32))), json!(-(1i64 << 32)));
+        assert_eq!(bare(json!(1u64 << 32)), json!(4294967296.0));
+        assert_eq!(bare(json!(-(1i64 << 32) - 1)), json!(-4294967297.0));
+        assert_eq!(bare(json!(1u64 << 53)), json!(9007199254740992.0));
+        assert_eq!(bare(json!(u64::MAX)), json!(["$BigInt", "18446744073709551615"]));
+        assert_eq!(bare(json!(i64::MIN)), json!(["$BigInt", "-9223372036854775808"]));
+        assert_eq!(bare(json!(1.5)), json!(1.5));
+        // Revived, a big integer comes back as the same number.
+        assert_eq!(revive(bare(json!(u64::MAX))).unwrap(), json!(u64::MAX));
+    }
+
+    #[test]
+    fn json_and_cbor_send_numbers_unchanged() {
+        for enc in [Encoding::Json, Encoding::Cbor] {
+            let v = json!([u64::MAX, i64::MIN, 5_000_000_000u64, 1.5]);
+            assert_eq!(to_wire(&v, enc), v);
+        }
+    }
+}

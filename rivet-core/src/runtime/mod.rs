@@ -1,0 +1,48 @@
+//! The platform's clock, timers and task spawner. Everything else in the crate goes through
+//! these few functions, so it never mentions tokio or the browser.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::future::{select, Either};
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native::{entropy, sleep, spawn, Instant};
+
+#[cfg(target_arch = "wasm32")]
+mod web;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use web::{entropy, sleep, spawn, Instant};
+
+/// `Send` on native targets, where tasks may move between threads; nothing in the browser,
+/// where everything runs on one thread and JS values are not `Send`.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+
+/// `Send` on native targets, where tasks may move between threads; nothing in the browser,
+/// where everything runs on one thread and JS values are not `Send`.
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
+
+/// A boxed future: `Send` on native targets, not in the browser.
+#[cfg(not(target_arch = "wasm32"))]
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed future: `Send` on native targets, not in the browser.
+#[cfg(target_arch = "wasm32")]
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Runs `future` until `deadline` passes; `None` when it did not finish in time.
+pub(crate) async fn timeout<F: Future>(deadline: Duration, future: F) -> Option<F::Output> {
+    let future = std::pin::pin!(future);
+    let timer = std::pin::pin!(sleep(deadline));
+    match select(future, timer).await {
+        Either::Left((output, _)) => Some(output),
+        Either::Right(((), _)) => None,
+    }
+}

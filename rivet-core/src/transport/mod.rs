@@ -1,0 +1,114 @@
+//! The platform seam: HTTP requests and WebSockets, as plain data in and out.
+//!
+//! `native` uses reqwest and tokio-tungstenite; `web` (wasm32) uses the browser's fetch and
+//! WebSocket through gloo-net. The rest of the crate only sees the types in this module.
+
+use std::time::Duration;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+#[cfg(not(target_arch = "wasm32"))]
+mod native_ws;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native::HttpClient;
+
+#[cfg(target_arch = "wasm32")]
+mod web;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use web::HttpClient;
+
+/// An HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Put,
+    Other(&'static str),
+}
+
+impl Method {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Other(m) => m,
+        }
+    }
+}
+
+/// One HTTP request, fully buffered.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    pub timeout: Duration,
+    /// Short description for errors, e.g. `action increment on counter`.
+    pub operation: String,
+}
+
+/// One HTTP response, fully buffered. Header names are lower case.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (lower case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// A frame the client sends on a WebSocket.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum WsOut {
+    Text(String),
+    Binary(Vec<u8>),
+    /// A liveness probe; answered by a [`WsIn::Pong`]. Browsers cannot send pings: there the
+    /// transport drops it.
+    Ping,
+    Close(u16, String),
+}
+
+/// What the client receives on a WebSocket. The stream ends after `Closed`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum WsIn {
+    Text(String),
+    Binary(Vec<u8>),
+    Pong,
+    /// The socket closed: with the peer's close frame, or `code: None` for an abrupt end
+    /// (1006).
+    Closed { code: Option<u16>, reason: String },
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) type WsSink = std::pin::Pin<Box<dyn futures::Sink<WsOut, Error = crate::Error> + Send>>;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) type WsStream = std::pin::Pin<Box<dyn futures::Stream<Item = WsIn> + Send>>;
+#[cfg(target_arch = "wasm32")]
+pub(crate) type WsSink = std::pin::Pin<Box<dyn futures::Sink<WsOut, Error = crate::Error>>>;
+#[cfg(target_arch = "wasm32")]
+pub(crate) type WsStream = std::pin::Pin<Box<dyn futures::Stream<Item = WsIn>>>;
+
+/// An open WebSocket, split into its two directions.
+pub(crate) struct WsSocket {
+    pub sink: WsSink,
+    pub stream: WsStream,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native_ws::connect_websocket;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use web::connect_websocket;

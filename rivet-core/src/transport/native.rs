@@ -1,0 +1,105 @@
+//! Native transport: reqwest (rustls) for HTTP.
+
+use crate::runtime;
+use crate::transport::{HttpRequest, HttpResponse};
+use crate::{Error, Result, TransportErrorKind};
+
+/// A pooled HTTP client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpClient {
+    inner: reqwest::Client,
+}
+
+impl HttpClient {
+    pub(crate) fn new() -> Result<Self> {
+        let inner = reqwest::Client::builder()
+            .user_agent(concat!("rivet-rs/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Transport {
+                operation: "create HTTP client".into(),
+                kind: TransportErrorKind::Tls,
+                message: e.to_string(),
+            })?;
+        Ok(Self { inner })
+    }
+
+    /// Sends `request` and buffers the whole response; fails with [`Error::Timeout`] once the
+    /// request's deadline passes.
+    pub(crate) async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let HttpRequest {
+            method,
+            url,
+            headers,
+            body,
+            timeout,
+            operation,
+        } = request;
+        let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).map_err(|e| {
+            Error::invalid("method", method.as_str(), e.to_string())
+        })?;
+        let mut builder = self.inner.request(method, &url);
+        for (name, value) in &headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = body {
+            builder = builder.body(body);
+        }
+        let exchange = async {
+            let response = builder.send().await.map_err(|e| transport_error(&operation, e))?;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| transport_error(&operation, e))?
+                .to_vec();
+            Ok(HttpResponse {
+                status,
+                headers,
+                body,
+            })
+        };
+        match runtime::timeout(timeout, exchange).await {
+            Some(result) => result,
+            None => Err(Error::Timeout {
+                operation,
+                after: timeout,
+            }),
+        }
+    }
+}
+
+fn transport_error(operation: &str, err: reqwest::Error) -> Error {
+    // URLs may carry a token (`@token`, `rvt-token`): never quote them.
+    let err = err.without_url();
+    let kind = if err.is_connect() {
+        TransportErrorKind::Connect
+    } else if err.is_request() || err.is_body() || err.is_decode() {
+        TransportErrorKind::Io
+    } else {
+        TransportErrorKind::Other
+    };
+    // reqwest's Display stops at the outermost layer ("error sending request"); the cause
+    // chain says why (connection refused, reset, …).
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Error::Transport {
+        operation: operation.to_owned(),
+        kind,
+        message,
+    }
+}
