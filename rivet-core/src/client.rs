@@ -8,8 +8,8 @@ use serde_json::Value;
 use crate::config::ClientConfig;
 use crate::handle::{ActorHandle, Target};
 use crate::key::ActorKey;
-use crate::rest::{self, CreateSpec};
 use crate::observable::Observable;
+use crate::rest::{self, CreateSpec};
 use crate::tracker::Connections;
 use crate::transport::HttpClient;
 use crate::{Error, Result};
@@ -135,7 +135,11 @@ impl Client {
 
     /// Creates a new actor `name` with `key` and returns a handle addressing it by id.
     /// Fails with the server's `actor.duplicate_key` error ([`Error::Actor`]) if one exists.
-    pub async fn create(&self, name: impl Into<String>, key: impl Into<ActorKey>) -> Result<ActorHandle> {
+    pub async fn create(
+        &self,
+        name: impl Into<String>,
+        key: impl Into<ActorKey>,
+    ) -> Result<ActorHandle> {
         self.create_with(name, key, CreateOptions::default()).await
     }
 

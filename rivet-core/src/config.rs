@@ -322,11 +322,7 @@ impl ClientConfigBuilder {
             .or(self.namespace)
             .unwrap_or_else(|| "default".to_owned());
         if namespace.is_empty() {
-            return Err(Error::invalid(
-                "namespace",
-                namespace,
-                "must not be empty",
-            ));
+            return Err(Error::invalid("namespace", namespace, "must not be empty"));
         }
         let pool = self.pool.unwrap_or_else(|| "default".to_owned());
         if pool.is_empty() {
@@ -394,7 +390,11 @@ fn parse_endpoint(raw: &str) -> Result<ParsedEndpoint> {
             "must not contain a fragment",
         ));
     }
-    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     let namespace = Some(url.username()).filter(|u| !u.is_empty()).map(decode);
     let token = url.password().map(decode).filter(|t| !t.is_empty());
     if token.is_some() && namespace.is_none() {
@@ -441,7 +441,10 @@ fn validate_header(name: &str, value: &str) -> Result<()> {
             "must be a non-empty HTTP token (letters, digits and !#$%&'*+-.^_`|~)",
         ));
     }
-    if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0' || !c.is_ascii()) {
+    if value
+        .chars()
+        .any(|c| c == '\r' || c == '\n' || c == '\0' || !c.is_ascii())
+    {
         return Err(Error::invalid(
             "header value",
             format!("{name}: {value}"),
@@ -486,14 +489,29 @@ mod tests {
             "ws://h",
         ] {
             let err = ClientConfig::new(bad).unwrap_err();
-            assert!(matches!(err, Error::InvalidInput { field: "endpoint", .. }), "{bad}: {err}");
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidInput {
+                        field: "endpoint",
+                        ..
+                    }
+                ),
+                "{bad}: {err}"
+            );
         }
         let err = ClientConfig::builder()
             .endpoint("https://ns@h")
             .namespace("other")
             .build()
             .unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { field: "namespace", .. }));
+        assert!(matches!(
+            err,
+            Error::InvalidInput {
+                field: "namespace",
+                ..
+            }
+        ));
         let err = ClientConfig::builder()
             .endpoint("https://ns:t@h")
             .token("x")
@@ -519,6 +537,9 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("x-ok"), "{err}");
-        assert!(ClientConfig::builder().header("bad name", "v").build().is_err());
+        assert!(ClientConfig::builder()
+            .header("bad name", "v")
+            .build()
+            .is_err());
     }
 }

@@ -65,22 +65,22 @@ pub enum Error {
 
     /// The actor (or the route inside it) does not exist: `actor.not_found`.
     #[error("actor not found: {0}")]
-    NotFound(ServerError),
+    NotFound(Box<ServerError>),
 
     /// The actor refused the connection: `onBeforeConnect` threw, `auth.forbidden`, or a
     /// subscription was refused. Retrying with the same parameters will fail again.
     #[error("connection rejected: {0}")]
-    Rejected(ServerError),
+    Rejected(Box<ServerError>),
 
     /// The actor is starting, stopping, sleeping or unreachable through the gateway
     /// (`guard.*`, `actor.stopped`, wake retries exceeded). Usually transient.
     #[error("actor unavailable: {0}")]
-    Unavailable(ServerError),
+    Unavailable(Box<ServerError>),
 
     /// Any other structured error from the actor or the engine, e.g. an action that threw a
     /// `UserError` (`group == "user"`), an unknown action, or a message that was too large.
     #[error("{0}")]
-    Actor(ServerError),
+    Actor(Box<ServerError>),
 
     /// An operation did not finish before its deadline.
     #[error("{operation} timed out after {after:?}")]
@@ -272,15 +272,15 @@ impl ServerError {
         if self.group == "actor" && self.code == "not_found" {
             // A missing route inside a live actor is reported as actor.not_found too, but it
             // carries `metadata.resource == "route"`; it is still "not found", just not an actor.
-            return Error::NotFound(self);
+            return Error::NotFound(Box::new(self));
         }
         if self.is_lifecycle() {
-            return Error::Unavailable(self);
+            return Error::Unavailable(Box::new(self));
         }
         if self.is("auth", "forbidden") {
-            return Error::Rejected(self);
+            return Error::Rejected(Box::new(self));
         }
-        Error::Actor(self)
+        Error::Actor(Box::new(self))
     }
 
     /// Whether the error means the actor is between lives (starting, stopping, being woken,
@@ -328,7 +328,7 @@ impl Error {
     /// ```
     /// use rivet_core::{Error, ServerError};
     /// assert!(Error::Disconnected { code: Some(1006), reason: String::new() }.is_retryable());
-    /// assert!(!Error::Actor(ServerError::new("user", "boom", "no")).is_retryable());
+    /// assert!(!ServerError::new("user", "boom", "no").into_error().is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -343,7 +343,7 @@ impl Error {
     ///
     /// ```
     /// use rivet_core::{Error, ServerError};
-    /// let err = Error::Actor(ServerError::new("user", "boom", "no"));
+    /// let err = ServerError::new("user", "boom", "no").into_error();
     /// assert_eq!(err.server().map(|e| e.code.as_str()), Some("boom"));
     /// ```
     pub fn server(&self) -> Option<&ServerError> {
@@ -392,7 +392,11 @@ impl Error {
         )
     }
 
-    pub(crate) fn invalid(field: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(
+        field: &'static str,
+        value: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Error::InvalidInput {
             field,
             value: value.into(),

@@ -193,7 +193,8 @@ impl ActorHandle {
         action: &str,
         args: impl Serialize,
     ) -> Result<R> {
-        self.action_with(action, args, ActionOptions::default()).await
+        self.action_with(action, args, ActionOptions::default())
+            .await
     }
 
     /// [`action`](Self::action) with per-call options (deadline).
@@ -206,7 +207,10 @@ impl ActorHandle {
         let args = args_to_value(action, args)?;
         let output = self.action_value(action, &args, options).await?;
         serde_json::from_value(output).map_err(|e| {
-            Error::decode(format!("output of action {action} on {}", self.describe()), e)
+            Error::decode(
+                format!("output of action {action} on {}", self.describe()),
+                e,
+            )
         })
     }
 
@@ -228,7 +232,15 @@ impl ActorHandle {
             .timeout
             .unwrap_or_else(|| self.inner.client.config().request_timeout());
         let response = self
-            .exchange(Method::Post, &path, None, Some(body), Vec::new(), timeout, &operation)
+            .exchange(
+                Method::Post,
+                &path,
+                None,
+                Some(body),
+                Vec::new(),
+                timeout,
+                &operation,
+            )
             .await?;
         protocol::decode_http_action_response(&response.body, encoding)
     }
@@ -290,7 +302,15 @@ impl ActorHandle {
         // The server holds the request open for up to `wait`; leave room for the round trip.
         let timeout = wait.map_or(base, |w| base.max(w + Duration::from_secs(5)));
         let response = self
-            .exchange(Method::Post, &path, None, Some(bytes), Vec::new(), timeout, &operation)
+            .exchange(
+                Method::Post,
+                &path,
+                None,
+                Some(bytes),
+                Vec::new(),
+                timeout,
+                &operation,
+            )
             .await?;
         protocol::decode_http_queue_response(&response.body, encoding)
     }
@@ -358,7 +378,7 @@ impl ActorHandle {
             format!("no actor {} exists", self.describe()),
         );
         err.status = Some(404);
-        Error::NotFound(err)
+        Error::NotFound(Box::new(err))
     }
 
     /// How the gateway should find the actor right now. Keys the query gateway would split
@@ -434,7 +454,15 @@ impl ActorHandle {
         headers.push(("content-type".into(), encoding.content_type().into()));
         self.with_retries(|| async {
             let response = self
-                .send_once(method, path, query, body.clone(), &headers, timeout, operation)
+                .send_once(
+                    method,
+                    path,
+                    query,
+                    body.clone(),
+                    &headers,
+                    timeout,
+                    operation,
+                )
                 .await?;
             if response.is_success() {
                 Ok(response)
@@ -460,10 +488,22 @@ impl ActorHandle {
     ) -> Result<HttpResponse> {
         self.with_retries(|| async {
             let response = self
-                .send_once(method, path, query, body.clone(), &headers, timeout, operation)
+                .send_once(
+                    method,
+                    path,
+                    query,
+                    body.clone(),
+                    &headers,
+                    timeout,
+                    operation,
+                )
                 .await?;
             if response.header("x-rivet-error").is_some() && !response.is_success() {
-                Err(http::error_from_response(&response, Encoding::Json, operation))
+                Err(http::error_from_response(
+                    &response,
+                    Encoding::Json,
+                    operation,
+                ))
             } else {
                 Ok(response)
             }
@@ -526,8 +566,8 @@ impl ActorHandle {
                 Ok(value) => return Ok(value),
                 Err(err) => err,
             };
-            let resolved_by_rest = self.cached_id().is_some()
-                && !matches!(self.inner.target, Target::Id { .. });
+            let resolved_by_rest =
+                self.cached_id().is_some() && !matches!(self.inner.target, Target::Id { .. });
             let stale = is_stale_actor(&err);
             if stale && resolved_by_rest {
                 // The id we looked up is gone (destroyed, or replaced): look it up again.

@@ -189,10 +189,7 @@ mod tests {
     fn query_form_refuses_keys_the_gateway_would_split() {
         assert_eq!(ActorKey::new(["a", "b/c", "d,e", ""]).query_form(), None);
         assert_eq!(ActorKey::new(["a\\,b"]).query_form(), None);
-        assert_eq!(
-            ActorKey::new(["x", ""]).query_form().as_deref(),
-            Some("x,")
-        );
+        assert_eq!(ActorKey::new(["x", ""]).query_form().as_deref(), Some("x,"));
         assert_eq!(ActorKey::new(["", ""]).query_form().as_deref(), Some(","));
     }
 

@@ -31,19 +31,21 @@ pub mod observable;
 pub mod protocol;
 mod queue;
 pub mod raw;
+pub mod raw_ws;
 mod rest;
 pub mod runtime;
 mod tracker;
 mod transport;
 
 pub use client::{Client, CreateOptions};
+pub use config::{ClientConfig, ClientConfigBuilder, LifecycleRetries, Token, DEFAULT_ENDPOINT};
 pub use connection::{
     ActorConnection, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Event, EventStream,
     EventSubscription, ReconnectPolicy,
 };
-pub use config::{ClientConfig, ClientConfigBuilder, LifecycleRetries, Token, DEFAULT_ENDPOINT};
 pub use error::{Error, Result, ServerError, TransportErrorKind};
 pub use handle::{ActionOptions, ActorHandle};
 pub use key::ActorKey;
 pub use protocol::{ActorSpecifier, Encoding, QueueSendResponse};
 pub use raw::{RawRequest, RawResponse};
+pub use raw_ws::{RawMessage, RawWebSocket};

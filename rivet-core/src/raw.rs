@@ -80,10 +80,13 @@ impl RawRequest {
         self.timeout
     }
 
-    pub(crate) fn into_parts(self) -> (&'static str, Vec<(String, String)>, Option<Vec<u8>>) {
+    pub(crate) fn into_parts(self) -> RawParts {
         (self.method, self.headers, self.body)
     }
 }
+
+/// Method, headers and body of a [`RawRequest`].
+pub(crate) type RawParts = (&'static str, Vec<(String, String)>, Option<Vec<u8>>);
 
 /// The answer of an actor's `onRequest` handler.
 #[derive(Debug, Clone)]
@@ -132,7 +135,8 @@ impl RawResponse {
 
     /// The body parsed as JSON.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::decode("raw response body as JSON", e))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Error::decode("raw response body as JSON", e))
     }
 }
 
@@ -174,7 +178,10 @@ mod tests {
 
     #[test]
     fn split_path_normalises_and_keeps_the_query() {
-        assert_eq!(split_path("some/path?q=1").unwrap(), ("/some/path".into(), Some("q=1".into())));
+        assert_eq!(
+            split_path("some/path?q=1").unwrap(),
+            ("/some/path".into(), Some("q=1".into()))
+        );
         assert_eq!(split_path("/").unwrap(), ("/".into(), None));
         assert_eq!(split_path("/a b/é").unwrap().0, "/a%20b/%C3%A9");
         assert!(split_path("/x#y").is_err());

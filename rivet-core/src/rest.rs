@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::client::ClientInner;
 use crate::gateway::encode_component;
 use crate::key::ActorKey;
-use crate::protocol::{compat, codec, Encoding};
+use crate::protocol::{codec, compat, Encoding};
 use crate::transport::{HttpRequest, Method};
 use crate::{http, Error, Result};
 
@@ -19,7 +19,11 @@ pub(crate) struct CreateSpec {
 }
 
 /// `GET /actors?name=&key=`: the id of the live actor with this key, if any.
-pub(crate) async fn find_by_key(client: &ClientInner, name: &str, key: &ActorKey) -> Result<Option<String>> {
+pub(crate) async fn find_by_key(
+    client: &ClientInner,
+    name: &str,
+    key: &ActorKey,
+) -> Result<Option<String>> {
     let config = client.config();
     let url = format!(
         "{}/actors?namespace={}&name={}&key={}",
@@ -53,7 +57,12 @@ pub(crate) async fn get_or_create(
 }
 
 /// `POST /actors`: creates a new actor; fails with `actor.duplicate_key` when one exists.
-pub(crate) async fn create(client: &ClientInner, name: &str, key: &ActorKey, spec: &CreateSpec) -> Result<String> {
+pub(crate) async fn create(
+    client: &ClientInner,
+    name: &str,
+    key: &ActorKey,
+    spec: &CreateSpec,
+) -> Result<String> {
     let operation = format!("create actor {name} {key}");
     create_request(client, Method::Post, name, key, spec, &operation).await
 }
@@ -125,7 +134,11 @@ async fn send(
         })
         .await?;
     if !response.is_success() {
-        return Err(http::error_from_response(&response, Encoding::Json, operation));
+        return Err(http::error_from_response(
+            &response,
+            Encoding::Json,
+            operation,
+        ));
     }
     serde_json::from_slice(&response.body).map_err(|e| Error::decode(operation, e))
 }

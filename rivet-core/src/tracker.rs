@@ -36,7 +36,10 @@ impl Connections {
     }
 
     /// Records a new driver; the guard removes it when the driver task ends.
-    pub(crate) fn register(self: &Arc<Self>, commands: mpsc::UnboundedSender<Command>) -> ConnectionGuard {
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        commands: mpsc::UnboundedSender<Command>,
+    ) -> ConnectionGuard {
         let mut inner = self.lock();
         inner.next_id += 1;
         let id = inner.next_id;

@@ -7,24 +7,23 @@
 //   RIVET_RUN_SERVICES=0           no rivet-services on the fixed port 8642
 //   RIVET_TEST_PARENT_PID=<pid>    optional: exit (and take the engine down) when that pid is gone
 //
-// Process model: rivetkit spawns `rivet-engine` detached (own session), so it does NOT die with
+// Process model: rivetkit spawns `rivet-engine` in its own process group, so it does NOT die with
 // node. This script therefore owns the engine's lifetime:
 //   * SIGTERM / SIGINT  -> drain the registry (bounded), SIGTERM the engine, wait, exit.
 //   * SIGUSR2           -> drain the registry (bounded) and exit, LEAVING THE ENGINE RUNNING
 //                          (used to simulate "actor runtime down, engine up").
-//   * parent pid gone   -> SIGTERM the engine, wait, exit (watchdog, 250 ms poll).
+//   * parent pid gone   -> SIGTERM the engine, wait, remove the data dir if
+//                          RIVET_TEST_REMOVE_DATA_ON_ORPHAN=1, exit (watchdog, 250 ms poll).
 // The engine pid is read from $RIVETKIT_STORAGE_PATH/.rivetkit/var/engine/runtime.json and
 // checked against /proc/<pid>/cmdline before any signal is sent (pid-reuse safety).
+// Startup: prints "[server.mjs] registry ready" once the envoy registered; exits 1 if it cannot.
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { actor, event, queue, setup, UserError } from "rivetkit";
+import { killEngine, removeDataDirIfOrphaned, sleep, watchParent } from "./lifecycle.mjs";
 
 // ---------------------------------------------------------------------------------------------
 // Actors
 // ---------------------------------------------------------------------------------------------
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** JS type name of a value as seen by the actor after decoding. */
 function typeName(v) {
@@ -215,64 +214,34 @@ const registry = setup({
 });
 
 // ---------------------------------------------------------------------------------------------
-// Engine lifetime management
+// Process lifetime (see the header comment and lifecycle.mjs)
 // ---------------------------------------------------------------------------------------------
-
-const storage = process.env.RIVETKIT_STORAGE_PATH;
-
-function enginePid() {
-	if (!storage) return null;
-	try {
-		const rt = JSON.parse(
-			readFileSync(join(storage, ".rivetkit", "var", "engine", "runtime.json"), "utf8"),
-		);
-		const pid = Number(rt.pid);
-		return Number.isInteger(pid) && pid > 1 ? pid : null;
-	} catch {
-		return null;
-	}
-}
-
-/** True if `pid` is alive (not a zombie) and its cmdline mentions rivet-engine. */
-function isEngine(pid) {
-	try {
-		const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-		const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-		if (state === "Z" || state === "X") return false;
-		return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("rivet-engine");
-	} catch {
-		return false;
-	}
-}
-
-async function killEngine() {
-	const pid = enginePid();
-	if (pid === null || !isEngine(pid)) return;
-	try {
-		process.kill(pid, "SIGTERM");
-	} catch {
-		return;
-	}
-	const deadline = Date.now() + 5000;
-	while (Date.now() < deadline) {
-		if (!isEngine(pid)) return;
-		await sleep(50);
-	}
-	try {
-		process.kill(pid, "SIGKILL");
-	} catch {}
-}
 
 async function drainRegistry(ms) {
 	await Promise.race([registry.shutdown().catch(() => {}), sleep(ms)]);
 }
 
-let exiting = false;
-async function exitWith(code, { drain, engine }) {
-	if (exiting) return;
-	exiting = true;
-	if (drain) await drainRegistry(2500);
-	if (engine) await killEngine();
+// One exit sequence; a later request (e.g. the parent dying during a SIGUSR2 drain) can still
+// widen it: skip the drain, also stop the engine, also remove the data dir.
+let exiting = null;
+async function exitWith(code, { drain, engine, orphaned = false }) {
+	if (exiting) {
+		exiting.engine ||= engine;
+		exiting.orphaned ||= orphaned;
+		if (!drain) exiting.skipDrain?.();
+		return;
+	}
+	exiting = { engine, orphaned, skipDrain: null };
+	if (drain) {
+		await Promise.race([
+			drainRegistry(2500),
+			new Promise((resolve) => {
+				exiting.skipDrain = resolve;
+			}),
+		]);
+	}
+	if (exiting.engine) await killEngine();
+	if (exiting.orphaned) removeDataDirIfOrphaned();
 	process.exit(code);
 }
 
@@ -280,29 +249,7 @@ process.on("SIGTERM", () => exitWith(0, { drain: true, engine: true }));
 process.on("SIGINT", () => exitWith(0, { drain: true, engine: true }));
 process.on("SIGUSR2", () => exitWith(0, { drain: true, engine: false }));
 
-const parentPid = Number(process.env.RIVET_TEST_PARENT_PID || "");
-if (Number.isInteger(parentPid) && parentPid > 1) {
-	// If the parent spawned us directly, a changed ppid also means it is gone (covers pid reuse
-	// and an unreaped zombie parent).
-	const directChild = process.ppid === parentPid;
-	const parentAlive = () => {
-		if (directChild && process.ppid !== parentPid) return false;
-		try {
-			process.kill(parentPid, 0);
-			return true;
-		} catch (err) {
-			return err?.code === "EPERM";
-		}
-	};
-	const watchdog = setInterval(() => {
-		if (!parentAlive()) {
-			clearInterval(watchdog);
-			console.error(`[server.mjs] parent ${parentPid} is gone; shutting down`);
-			exitWith(0, { drain: false, engine: true });
-		}
-	}, 250);
-	watchdog.unref();
-}
+watchParent(() => exitWith(0, { drain: false, engine: true, orphaned: true }));
 
 registry.startAndWait().then(
 	() => console.log("[server.mjs] registry ready"),

@@ -83,7 +83,10 @@ mod tests {
         let p = ReconnectPolicy::default();
         for i in 0..100 {
             let d = p.delay(3, f64::from(i) / 100.0);
-            assert!(d <= Duration::from_millis(1000) && d >= Duration::from_millis(500), "{d:?}");
+            assert!(
+                d <= Duration::from_millis(1000) && d >= Duration::from_millis(500),
+                "{d:?}"
+            );
         }
     }
 }

@@ -60,13 +60,13 @@ pub(crate) fn after_close(
 
 fn classify_server(e: ServerError, creates_actor: bool) -> Next {
     if e.group == "user" || e.is("auth", "forbidden") {
-        return Next::Stop(Error::Rejected(e));
+        return Next::Stop(Error::Rejected(Box::new(e)));
     }
     if e.is("actor", "invalid_request")
         || e.is("actor", "unsupported_websocket_encoding")
         || e.is("message", "incoming_too_long")
     {
-        return Next::Stop(Error::Actor(e));
+        return Next::Stop(Error::Actor(Box::new(e)));
     }
     match e.into_error() {
         Error::NotFound(e) if !creates_actor => Next::Stop(Error::NotFound(e)),
@@ -108,7 +108,12 @@ mod tests {
 
     #[test]
     fn rejections_and_protocol_errors_are_terminal() {
-        let stop = after_close(Some(1011), "user.unauthorized", Some(body("user", "unauthorized")), true);
+        let stop = after_close(
+            Some(1011),
+            "user.unauthorized",
+            Some(body("user", "unauthorized")),
+            true,
+        );
         assert!(matches!(stop, Next::Stop(Error::Rejected(ref e)) if e.code == "unauthorized"));
         assert!(matches!(
             after_close(Some(1011), "auth.forbidden", None, true),
@@ -120,7 +125,10 @@ mod tests {
         ));
         assert!(matches!(
             after_close(Some(1000), "bye-reason", None, true),
-            Next::Stop(Error::Disconnected { code: Some(1000), .. })
+            Next::Stop(Error::Disconnected {
+                code: Some(1000),
+                ..
+            })
         ));
     }
 

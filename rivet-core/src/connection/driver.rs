@@ -14,10 +14,10 @@ use serde_json::Value;
 use super::close::{self, Next};
 use super::events::{Event, SubscriptionChange};
 use super::{Command, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Shared};
-use crate::tracker::ConnectionGuard;
 use crate::handle::{ActorHandle, Target};
 use crate::protocol::{self, ToClient, ToServer, WireFrame};
 use crate::runtime::{self, BoxFuture};
+use crate::tracker::ConnectionGuard;
 use crate::transport::{self, WsIn, WsOut, WsSocket};
 use crate::{Encoding, Error, Result, ServerError};
 
@@ -57,7 +57,8 @@ pub(crate) struct Driver {
     was_open: bool,
     rng: fastrand::Rng,
     shutdown_waiters: Vec<oneshot::Sender<()>>,
-    _guard: ConnectionGuard,
+    /// Unregisters the task from the client; dropped before `dispose()` callers are woken.
+    guard: Option<ConnectionGuard>,
 }
 
 impl Driver {
@@ -80,7 +81,7 @@ impl Driver {
             was_open: false,
             rng: fastrand::Rng::with_seed(seed),
             shutdown_waiters: Vec::new(),
-            _guard: guard,
+            guard: Some(guard),
         }
     }
 
@@ -501,10 +502,9 @@ impl Driver {
             s.status = ConnStatus::Idle;
             s.terminal = true;
             s.next_retry_in = None;
-            if s.last_error.is_none() {
-                s.last_error = Some(disposed.clone());
-            }
+            s.last_error = Some(disposed.clone());
         });
+        drop(self.guard.take());
         for done in self.shutdown_waiters.drain(..) {
             let _ = done.send(());
         }
@@ -529,7 +529,10 @@ async fn open_socket(
         .url("/connect", None)
         .await
         .map_err(|e| close::after_failed_open(e, creates_actor))?;
-    if matches!(handle.target(), Target::Get { .. } | Target::GetOrCreate { .. }) {
+    if matches!(
+        handle.target(),
+        Target::Get { .. } | Target::GetOrCreate { .. }
+    ) {
         // A REST-resolved id may have been replaced by the time the socket fails; look it up
         // again on the next attempt.
         handle.forget_resolved();
@@ -642,8 +645,12 @@ mod tests {
         assert_eq!(protocols[0], "rivet");
         assert_eq!(protocols[1], "rivet_encoding.json");
         let encoded = protocols[2].strip_prefix("rivet_conn_params.").unwrap();
-        assert!(encoded.chars().all(|c| c.is_ascii_alphanumeric() || c == '%'));
-        let decoded = percent_encoding::percent_decode_str(encoded).decode_utf8().unwrap();
+        assert!(encoded
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '%'));
+        let decoded = percent_encoding::percent_decode_str(encoded)
+            .decode_utf8()
+            .unwrap();
         assert_eq!(serde_json::from_str::<Value>(&decoded).unwrap(), params);
     }
 }

@@ -273,7 +273,10 @@ mod tests {
         let a = EventSubscription::new(&reg, "n".into(), reg.add("n", false, Arc::new(|_| {})));
         let b = EventSubscription::new(&reg, "n".into(), reg.add("n", false, Arc::new(|_| {})));
         drop(a);
-        assert_eq!(*log.lock().unwrap(), vec![SubscriptionChange::Subscribe("n".into())]);
+        assert_eq!(
+            *log.lock().unwrap(),
+            vec![SubscriptionChange::Subscribe("n".into())]
+        );
         drop(b);
         assert_eq!(log.lock().unwrap().len(), 2);
         assert_eq!(reg.len(), 0);
@@ -287,13 +290,20 @@ mod tests {
         let _guard = EventSubscription::new(
             &reg,
             "n".into(),
-            reg.add("n", true, Arc::new(move |_| {
-                h.fetch_add(1, Ordering::SeqCst);
-            })),
+            reg.add(
+                "n",
+                true,
+                Arc::new(move |_| {
+                    h.fetch_add(1, Ordering::SeqCst);
+                }),
+            ),
         );
         reg.dispatch(&Event::new("n", vec![]));
         reg.dispatch(&Event::new("n", vec![]));
         assert_eq!(hits.load(Ordering::SeqCst), 1);
-        assert_eq!(log.lock().unwrap().last(), Some(&SubscriptionChange::Unsubscribe("n".into())));
+        assert_eq!(
+            log.lock().unwrap().last(),
+            Some(&SubscriptionChange::Unsubscribe("n".into()))
+        );
     }
 }

@@ -283,8 +283,13 @@ impl ActorConnection {
     /// the queue; if the socket drops after it was sent it fails with
     /// [`Error::Disconnected`] (it is never re-sent); after the deadline it fails with
     /// [`Error::Timeout`].
-    pub async fn action<R: DeserializeOwned>(&self, action: &str, args: impl Serialize) -> Result<R> {
-        self.action_with_timeout(action, args, self.action_timeout).await
+    pub async fn action<R: DeserializeOwned>(
+        &self,
+        action: &str,
+        args: impl Serialize,
+    ) -> Result<R> {
+        self.action_with_timeout(action, args, self.action_timeout)
+            .await
     }
 
     /// [`action`](Self::action) with its own deadline.
@@ -305,7 +310,12 @@ impl ActorConnection {
     }
 
     /// Calls an action with JSON arguments (an array) and returns the raw output.
-    pub async fn action_value(&self, action: &str, args: Value, timeout: Duration) -> Result<Value> {
+    pub async fn action_value(
+        &self,
+        action: &str,
+        args: Value,
+        timeout: Duration,
+    ) -> Result<Value> {
         if action.is_empty() {
             return Err(Error::invalid("action name", action, "must not be empty"));
         }
@@ -337,7 +347,11 @@ impl ActorConnection {
     /// listener of a name subscribes on the server; events sent to this connection alone
     /// (`c.conn.send`) arrive too. Callbacks run on the connection's task: keep them short.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn on(&self, event: &str, callback: impl Fn(&Event) + Send + Sync + 'static) -> EventSubscription {
+    pub fn on(
+        &self,
+        event: &str,
+        callback: impl Fn(&Event) + Send + Sync + 'static,
+    ) -> EventSubscription {
         self.listen(event, false, Arc::new(callback))
     }
 
@@ -351,7 +365,11 @@ impl ActorConnection {
 
     /// Like [`on`](Self::on), for the next occurrence only.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn once(&self, event: &str, callback: impl Fn(&Event) + Send + Sync + 'static) -> EventSubscription {
+    pub fn once(
+        &self,
+        event: &str,
+        callback: impl Fn(&Event) + Send + Sync + 'static,
+    ) -> EventSubscription {
         self.listen(event, true, Arc::new(callback))
     }
 
@@ -384,6 +402,11 @@ impl ActorConnection {
     /// The state right now.
     pub fn state(&self) -> ConnectionState {
         self.shared.state.get()
+    }
+
+    /// Whether the connection is `Connected` right now.
+    pub fn is_connected(&self) -> bool {
+        self.status() == ConnStatus::Connected
     }
 
     /// The phase right now.
@@ -428,7 +451,16 @@ impl ActorConnection {
     }
 
     /// Starts connecting again after a terminal error (or skips the wait of a scheduled retry).
+    ///
+    /// The state leaves its terminal phase at once, so a following [`ready`](Self::ready)
+    /// waits for the new attempt. Does nothing after `dispose`.
     pub fn reconnect(&self) {
+        self.shared.state.update(|s| {
+            if s.terminal && !matches!(s.last_error, Some(Error::Disposed { .. })) {
+                s.terminal = false;
+                s.status = ConnStatus::Connecting;
+            }
+        });
         let _ = self.shared.commands.unbounded_send(Command::Reconnect);
     }
 

@@ -5,10 +5,11 @@ use std::time::Duration;
 use crate::Error;
 
 /// The connection's phase, as in the JS client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ConnStatus {
     /// Not connected and not trying: before the first attempt, after `dispose`, or after a
     /// terminal error (see [`ConnectionState::terminal`]).
+    #[default]
     Idle,
     /// Opening a socket and waiting for the server's `Init`.
     Connecting,
@@ -63,12 +64,6 @@ pub struct ConnectionState {
     pub actor_id: Option<String>,
     /// The connection id from the last `Init` (new for every socket).
     pub connection_id: Option<String>,
-}
-
-impl Default for ConnStatus {
-    fn default() -> Self {
-        ConnStatus::Idle
-    }
 }
 
 impl ConnectionState {

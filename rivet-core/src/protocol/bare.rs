@@ -267,9 +267,8 @@ impl<'a> Reader<'a> {
     pub fn data(&mut self) -> Result<&'a [u8], Error> {
         let at = self.pos;
         let len = self.uint()?;
-        let len = usize::try_from(len).map_err(|_| {
-            self.error(format_args!("length {len} at byte {at} is too large"))
-        })?;
+        let len = usize::try_from(len)
+            .map_err(|_| self.error(format_args!("length {len} at byte {at} is too large")))?;
         self.take(len, "data")
     }
 
@@ -277,9 +276,8 @@ impl<'a> Reader<'a> {
     pub fn str(&mut self) -> Result<&'a str, Error> {
         let at = self.pos;
         let bytes = self.data()?;
-        std::str::from_utf8(bytes).map_err(|e| {
-            self.error(format_args!("invalid UTF-8 in string at byte {at}: {e}"))
-        })
+        std::str::from_utf8(bytes)
+            .map_err(|e| self.error(format_args!("invalid UTF-8 in string at byte {at}: {e}")))
     }
 
     /// An `optional<T>`: a `0`/`1` byte, then the value read by `read` if it is `1`.
@@ -315,6 +313,7 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -326,8 +325,19 @@ mod tests {
 
     #[test]
     fn uint_round_trips_at_every_width() {
-        for v in [0, 1, 127, 128, 255, 300, 16_383, 16_384, u32::MAX as u64, u64::MAX - 1, u64::MAX]
-        {
+        for v in [
+            0,
+            1,
+            127,
+            128,
+            255,
+            300,
+            16_383,
+            16_384,
+            u32::MAX as u64,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
             let bytes = uint_bytes(v);
             let mut r = Reader::new(&bytes, "test");
             assert_eq!(r.uint().unwrap(), v);

@@ -54,7 +54,7 @@ pub fn cbor_decode(bytes: &[u8]) -> Result<Value, Error> {
 }
 
 /// Encodes a dynamic payload the way the JS client's `encodeCborCompat` does: compat tags and
-/// integer handling of [`compat::to_wire`] for [`Encoding::Bare`], then [`cbor_encode`].
+/// integer handling of [`compat::to_wire`], then [`cbor_encode`].
 ///
 /// This is the form of the CBOR inside BARE messages and of actor create input, both of which
 /// the actor decodes with cbor-x and revives.
@@ -117,12 +117,9 @@ fn from_cbor(value: Cbor) -> Result<Value, String> {
             other => from_cbor(other)?,
         },
         Cbor::Tag(_, inner) => from_cbor(*inner)?,
-        Cbor::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(from_cbor)
-                .collect::<Result<_, _>>()?,
-        ),
+        Cbor::Array(items) => {
+            Value::Array(items.into_iter().map(from_cbor).collect::<Result<_, _>>()?)
+        }
         Cbor::Map(entries) => {
             let mut map = Map::new();
             for (k, v) in entries {
@@ -188,6 +185,7 @@ fn key_string(key: Cbor) -> Result<String, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -216,11 +214,23 @@ mod tests {
 
     #[test]
     fn decodes_integers_of_every_width() {
-        for bytes in ["05", "18 05", "19 0005", "1a 00000005", "1b 0000000000000005"] {
+        for bytes in [
+            "05",
+            "18 05",
+            "19 0005",
+            "1a 00000005",
+            "1b 0000000000000005",
+        ] {
             assert_eq!(cbor_decode(&hex(bytes)).unwrap(), json!(5), "{bytes}");
         }
-        assert_eq!(cbor_decode(&hex("1b ffffffffffffffff")).unwrap(), json!(u64::MAX));
-        assert_eq!(cbor_decode(&hex("3b 7fffffffffffffff")).unwrap(), json!(i64::MIN));
+        assert_eq!(
+            cbor_decode(&hex("1b ffffffffffffffff")).unwrap(),
+            json!(u64::MAX)
+        );
+        assert_eq!(
+            cbor_decode(&hex("3b 7fffffffffffffff")).unwrap(),
+            json!(i64::MIN)
+        );
         assert_eq!(
             cbor_decode(&hex("3b ffffffffffffffff")).unwrap(),
             json!("-18446744073709551616")
@@ -232,7 +242,10 @@ mod tests {
     fn decodes_floats_of_every_width_and_drops_non_finite_ones() {
         assert_eq!(cbor_decode(&hex("f9 3e00")).unwrap(), json!(1.5));
         assert_eq!(cbor_decode(&hex("fa 3fc00000")).unwrap(), json!(1.5));
-        assert_eq!(cbor_decode(&hex("fb 3ff8000000000000")).unwrap(), json!(1.5));
+        assert_eq!(
+            cbor_decode(&hex("fb 3ff8000000000000")).unwrap(),
+            json!(1.5)
+        );
         for non_finite in ["f9 7e00", "f9 7c00", "fb fff0000000000000"] {
             assert_eq!(cbor_decode(&hex(non_finite)).unwrap(), Value::Null);
         }
@@ -242,14 +255,23 @@ mod tests {
     fn decodes_undefined_indefinite_lengths_bytes_tags_and_odd_keys() {
         assert_eq!(cbor_decode(&hex("f7")).unwrap(), Value::Null);
         assert_eq!(cbor_decode(&hex("9f 01 02 ff")).unwrap(), json!([1, 2]));
-        assert_eq!(cbor_decode(&hex("7f 61 61 62 6263 ff")).unwrap(), json!("abc"));
+        assert_eq!(
+            cbor_decode(&hex("7f 61 61 62 6263 ff")).unwrap(),
+            json!("abc")
+        );
         assert_eq!(
             cbor_decode(&hex("bf 61 61 01 ff")).unwrap(),
             json!({"a": 1})
         );
         assert_eq!(cbor_decode(&hex("43 010203")).unwrap(), json!([1, 2, 3]));
-        assert_eq!(cbor_decode(&hex("d8 40 43 010203")).unwrap(), json!([1, 2, 3]));
-        assert_eq!(cbor_decode(&hex("c1 1a 5f000000")).unwrap(), json!(0x5f00_0000));
+        assert_eq!(
+            cbor_decode(&hex("d8 40 43 010203")).unwrap(),
+            json!([1, 2, 3])
+        );
+        assert_eq!(
+            cbor_decode(&hex("c1 1a 5f000000")).unwrap(),
+            json!(0x5f00_0000)
+        );
         assert_eq!(
             cbor_decode(&hex("a3 01 61 61 f5 02 f6 03")).unwrap(),
             json!({"1": "a", "true": 2, "null": 3})
@@ -278,14 +300,14 @@ mod tests {
     #[test]
     fn rejects_malformed_documents() {
         for bad in [
-            "",              // nothing
-            "01 02",         // trailing bytes
-            "62 fffe",       // invalid UTF-8
+            "",                    // nothing
+            "01 02",               // trailing bytes
+            "62 fffe",             // invalid UTF-8
             "5b ffffffffffffffff", // absurd length
             "9b ffffffffffffffff",
-            "a1 61",         // truncated map
-            "f0",            // unassigned simple value
-            "ff",            // stray break
+            "a1 61", // truncated map
+            "f0",    // unassigned simple value
+            "ff",    // stray break
         ] {
             assert!(cbor_decode(&hex(bad)).is_err(), "{bad:?}");
         }
@@ -297,14 +319,26 @@ mod tests {
 
     #[test]
     fn encodes_the_json_model_compactly() {
-        assert_eq!(cbor_encode(&json!({"args": [5]})).unwrap(), hex("a1 64 61726773 81 05"));
+        assert_eq!(
+            cbor_encode(&json!({"args": [5]})).unwrap(),
+            hex("a1 64 61726773 81 05")
+        );
         assert_eq!(cbor_encode(&json!(7)).unwrap(), hex("07"));
         assert_eq!(cbor_encode(&json!(500)).unwrap(), hex("19 01f4"));
         assert_eq!(cbor_encode(&json!(-1)).unwrap(), hex("20"));
-        assert_eq!(cbor_encode(&json!(u64::MAX)).unwrap(), hex("1b ffffffffffffffff"));
-        assert_eq!(cbor_encode(&json!(i64::MIN)).unwrap(), hex("3b 7fffffffffffffff"));
+        assert_eq!(
+            cbor_encode(&json!(u64::MAX)).unwrap(),
+            hex("1b ffffffffffffffff")
+        );
+        assert_eq!(
+            cbor_encode(&json!(i64::MIN)).unwrap(),
+            hex("3b 7fffffffffffffff")
+        );
         assert_eq!(cbor_encode(&json!(1.5)).unwrap(), hex("f9 3e00"));
-        assert_eq!(cbor_encode(&json!(0.1)).unwrap(), hex("fb 3fb999999999999a"));
+        assert_eq!(
+            cbor_encode(&json!(0.1)).unwrap(),
+            hex("fb 3fb999999999999a")
+        );
         assert_eq!(cbor_encode(&json!(null)).unwrap(), hex("f6"));
         assert_eq!(cbor_encode(&json!("hi")).unwrap(), hex("62 6869"));
     }

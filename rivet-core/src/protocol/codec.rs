@@ -95,10 +95,12 @@ pub fn encode_to_server(msg: &ToServer, encoding: Encoding) -> Result<WireFrame,
                 .map(WireFrame::Text)
                 .map_err(|e| Error::encode("JSON ToServer message", e))
         }
-        Encoding::Cbor => {
-            tree::to_bytes(&tree::to_server(msg, encoding), encoding, "CBOR ToServer message")
-                .map(WireFrame::Binary)
-        }
+        Encoding::Cbor => tree::to_bytes(
+            &tree::to_server(msg, encoding),
+            encoding,
+            "CBOR ToServer message",
+        )
+        .map(WireFrame::Binary),
         Encoding::Bare => schema::encode_to_server(msg).map(WireFrame::Binary),
     }
 }
@@ -260,6 +262,7 @@ pub fn decode_http_error(body: &[u8], encoding: Encoding) -> Result<ErrorBody, E
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::protocol::ActorSpecifier;
@@ -272,7 +275,7 @@ mod tests {
         while let Some(start) = rest.find('"') {
             out.extend(hex(&rest[..start]));
             let end = rest[start + 1..].find('"').unwrap() + start + 1;
-            out.extend_from_slice(rest[start + 1..end].as_bytes());
+            out.extend_from_slice(&rest.as_bytes()[start + 1..end]);
             rest = &rest[end + 1..];
         }
         out.extend(hex(rest));
@@ -299,7 +302,9 @@ mod tests {
                 r#"04 00 | 01 | 04 "user" | 09 "boom_code" | 0d "boom happened"
                    | 01 0a a2616101616263 74776f | 01 01 | 01 1e "{ACTOR_ID}" 01 01 07 "rs/bare""#
             )),
-            frame(r#"04 00 | 01 | 04 "user" | 0c "unauthorized" | 09 "bad token" | 01 01 f6 | 00 | 00"#),
+            frame(
+                r#"04 00 | 01 | 04 "user" | 0c "unauthorized" | 09 "bad token" | 01 01 f6 | 00 | 00"#,
+            ),
         ]
     }
 
@@ -393,7 +398,12 @@ mod tests {
             panic!("expected an error, got {:?}", decoded[4]);
         };
         assert_eq!(
-            (conn_err.code.as_str(), conn_err.action_id, &conn_err.actor, &conn_err.metadata),
+            (
+                conn_err.code.as_str(),
+                conn_err.action_id,
+                &conn_err.actor,
+                &conn_err.metadata
+            ),
             ("unauthorized", None, &None, &None)
         );
     }
@@ -628,9 +638,13 @@ mod tests {
         for (args, expected) in [
             ("5", vec![json!(5)]),
             ("null", vec![]),
-            ("[1,\"two\",{\"three\":3}]", vec![json!(1), json!("two"), json!({"three": 3})]),
+            (
+                "[1,\"two\",{\"three\":3}]",
+                vec![json!(1), json!("two"), json!({"three": 3})],
+            ),
         ] {
-            let text = format!(r#"{{"body":{{"tag":"Event","val":{{"name":"e","args":{args}}}}}}}"#);
+            let text =
+                format!(r#"{{"body":{{"tag":"Event","val":{{"name":"e","args":{args}}}}}}}"#);
             let ToClient::Event { args, .. } =
                 decode_to_client(text.as_bytes(), Encoding::Json).unwrap()
             else {
@@ -643,12 +657,24 @@ mod tests {
     #[test]
     fn json_rejects_bad_ids_tags_and_shapes_with_clear_errors() {
         for (text, needle) in [
-            (r#"{"body":{"tag":"ActionResponse","val":{"id":-1,"output":1}}}"#, "\"id\""),
-            (r#"{"body":{"tag":"ActionResponse","val":{"id":"7","output":1}}}"#, "\"id\""),
+            (
+                r#"{"body":{"tag":"ActionResponse","val":{"id":-1,"output":1}}}"#,
+                "\"id\"",
+            ),
+            (
+                r#"{"body":{"tag":"ActionResponse","val":{"id":"7","output":1}}}"#,
+                "\"id\"",
+            ),
             (r#"{"body":{"tag":"Nope","val":{}}}"#, "Nope"),
             (r#"{"tag":"Init"}"#, "\"body\""),
-            (r#"{"body":{"tag":"Init","val":{"actorId":1,"connectionId":"c"}}}"#, "actorId"),
-            (r#"{"body":{"tag":"Event","val":{"name":"e","args":[["$Map",1]]}}}"#, "$Map"),
+            (
+                r#"{"body":{"tag":"Init","val":{"actorId":1,"connectionId":"c"}}}"#,
+                "actorId",
+            ),
+            (
+                r#"{"body":{"tag":"Event","val":{"name":"e","args":[["$Map",1]]}}}"#,
+                "$Map",
+            ),
             ("[1,2", "JSON"),
         ] {
             let err = decode_to_client(text.as_bytes(), Encoding::Json).unwrap_err();
@@ -716,7 +742,10 @@ mod tests {
         assert_eq!((e.metadata, e.actor, e.action_id), (None, None, None));
         // The empty key and a bigint generation.
         let odd = br#"{"group":"g","code":"c","message":"m","actor":{"actorId":"a","generation":["$BigInt","3"],"key":""}}"#;
-        let actor = decode_http_error(odd, Encoding::Json).unwrap().actor.unwrap();
+        let actor = decode_http_error(odd, Encoding::Json)
+            .unwrap()
+            .actor
+            .unwrap();
         assert_eq!((actor.generation, actor.key.as_deref()), (3, Some("")));
         assert!(decode_http_error(b"<html>502</html>", Encoding::Json).is_err());
     }
@@ -794,14 +823,20 @@ mod tests {
                 Encoding::Cbor => cbor_decode(&body).unwrap()["args"].clone(),
                 Encoding::Bare => cbor_decode(&body[3..]).unwrap(),
             };
-            assert_eq!(crate::protocol::compat::revive(wire).unwrap(), args, "{enc}");
+            assert_eq!(
+                crate::protocol::compat::revive(wire).unwrap(),
+                args,
+                "{enc}"
+            );
         }
     }
 
     #[test]
     fn decoders_never_panic_on_prefixes_or_corrupted_frames() {
         let mut bare = bare_frames();
-        bare.push(frame(r#"04 00 | 09 "completed" | 01 0e b9 0001 64 "done" b9 0001 61 "n" 02"#));
+        bare.push(frame(
+            r#"04 00 | 09 "completed" | 01 0e b9 0001 64 "done" b9 0001 61 "n" 02"#,
+        ));
         bare.push(frame("04 00 01 05"));
         let json_frames: Vec<Vec<u8>> = [
             r#"{"body":{"tag":"ActionResponse","val":{"id":["$BigInt","7"],"output":{"a":[1,2]}}}}"#,
@@ -830,7 +865,10 @@ mod tests {
                 // Every strict prefix of a message is an error, never a panic.
                 for end in 0..f.len() {
                     if enc != Encoding::Json {
-                        assert!(decode_to_client(&f[..end], enc).is_err(), "{enc} prefix {end}");
+                        assert!(
+                            decode_to_client(&f[..end], enc).is_err(),
+                            "{enc} prefix {end}"
+                        );
                     }
                     decode_all(&f[..end], enc);
                 }

@@ -8,6 +8,12 @@
 //!
 //! [`revive`] turns wire values into user values; [`to_wire`] does the reverse.
 //!
+//! Numbers need the same care. The actor is JS: it has one number type, reads every integer
+//! that needs a 64-bit CBOR header as a `bigint` (whatever the encoding: the server turns JSON
+//! and CBOR requests into CBOR for the actor), and reads floats as numbers. So [`to_wire`] sends
+//! integers the way the JS client sends JS numbers, and [`revive`] returns integral floats as
+//! integers, so that they deserialize into Rust integer types.
+//!
 //! ```
 //! use rivet_core::protocol::compat::{revive, to_wire};
 //! use rivet_core::Encoding;
@@ -15,7 +21,7 @@
 //!
 //! assert_eq!(revive(json!(["$BigInt", "42"])).unwrap(), json!(42));
 //! assert_eq!(revive(json!(["$Uint8Array", "AQID"])).unwrap(), json!([1, 2, 3]));
-//! assert_eq!(to_wire(&json!(["$x", 1]), Encoding::Json), json!(["$$x", 1]));
+//! assert_eq!(to_wire(&json!(["$x", 1]), Encoding::Bare), json!(["$$x", 1]));
 //! ```
 
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -47,7 +53,9 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 /// * `["$Uint8Array",b64]` and `["$ArrayBuffer",b64]` → an array of byte values;
 /// * `["$Undefined",_]` → `null`;
 /// * `["$Set",[…]]` → an array;
-/// * `["$$x",v]` → `["$x",v]`.
+/// * `["$$x",v]` → `["$x",v]`;
+/// * a float with an integral value of magnitude at most 2^53 → that integer (the actor sends
+///   a JS number such as `5000000000` as a float).
 ///
 /// Any other `$` tag is an error, as in the JS client (corrupted data or a version mismatch).
 ///
@@ -83,7 +91,23 @@ pub(crate) fn revive_value(value: Value) -> Result<Value, String> {
             .map(|(k, v)| Ok((k, revive_value(v)?)))
             .collect::<Result<Map<_, _>, String>>()
             .map(Value::Object),
+        Value::Number(n) => Ok(Value::Number(integral_float_as_integer(n))),
         scalar => Ok(scalar),
+    }
+}
+
+/// `5000000000.0` → `5000000000`; other numbers unchanged.
+fn integral_float_as_integer(n: Number) -> Number {
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= MAX_EXACT_JS_INTEGER as f64 => {
+            // Exact: the value is integral and within ±2^53.
+            if f < 0.0 {
+                Number::from(f as i64)
+            } else {
+                Number::from(f as u64)
+            }
+        }
+        _ => n,
     }
 }
 
@@ -97,7 +121,9 @@ fn revive_tagged(items: Vec<Value>) -> Result<Value, String> {
         BIGINT => revive_bigint(&payload),
         UINT8_ARRAY | ARRAY_BUFFER => {
             let Value::String(b64) = payload else {
-                return Err(format!("{tag} payload must be a base64 string, got {payload}"));
+                return Err(format!(
+                    "{tag} payload must be a base64 string, got {payload}"
+                ));
             };
             let bytes = BASE64
                 .decode(b64.as_bytes())
@@ -127,11 +153,17 @@ fn revive_bigint(payload: &Value) -> Result<Value, String> {
     let digits = match payload {
         Value::String(s) => s.trim(),
         Value::Number(n) if n.is_i64() || n.is_u64() => return Ok(Value::Number(n.clone())),
-        other => return Err(format!("{BIGINT} payload must be a decimal string, got {other}")),
+        other => {
+            return Err(format!(
+                "{BIGINT} payload must be a decimal string, got {other}"
+            ))
+        }
     };
     let unsigned = digits.strip_prefix('-').unwrap_or(digits);
     if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{BIGINT} payload {digits:?} is not a decimal integer"));
+        return Err(format!(
+            "{BIGINT} payload {digits:?} is not a decimal integer"
+        ));
     }
     if let Ok(n) = digits.parse::<u64>() {
         return Ok(Value::from(n));
@@ -143,31 +175,41 @@ fn revive_bigint(payload: &Value) -> Result<Value, String> {
     Ok(Value::String(digits.to_owned()))
 }
 
-/// Turns a user value into the value to put on the wire with `encoding`.
+/// Turns a user value into the value to put on the wire.
 ///
 /// Two-element arrays whose first element is a string starting with `$` get one more `$`, so
 /// the server does not mistake them for tags.
 ///
-/// With [`Encoding::Bare`], the payload is CBOR decoded by the actor's JS code (cbor-x), which
-/// turns 64-bit CBOR integers into `bigint`s. Integers are therefore sent the way the JS client
-/// sends JS numbers: as CBOR integers up to 32 bits, as floats up to 2^53 (exact), and as
-/// `["$BigInt","n"]` beyond. With JSON and CBOR the server reads the envelope itself, keeps
-/// integers up to 2^53 as numbers and turns larger ones into `bigint`, so numbers go unchanged.
+/// Integers are sent the way the JS client sends JS numbers, so the actor sees a `number`
+/// where a JS caller would have passed one: as integers when they fit a 32-bit CBOR header
+/// (`-2^32..2^32`), as floats up to 2^53 (exact), and as `["$BigInt","n"]` beyond, which the
+/// actor receives as a `bigint`. Sent as a plain integer, `5000000000` would reach the actor as
+/// a `bigint` in every encoding.
+///
+/// The rules are the same for every encoding: the 2.3.19 server hands JSON, CBOR and BARE
+/// payloads alike to the actor as CBOR. `encoding` names the wire the value is meant for, so
+/// that a server that treats them differently only needs a change here.
 ///
 /// ```
 /// use rivet_core::protocol::compat::to_wire;
 /// use rivet_core::Encoding;
 /// use serde_json::json;
 ///
-/// let big = json!(9007199254740993u64);
-/// assert_eq!(to_wire(&big, Encoding::Bare), json!(["$BigInt", "9007199254740993"]));
-/// assert_eq!(to_wire(&big, Encoding::Json), big);
-/// assert_eq!(to_wire(&json!(5_000_000_000u64), Encoding::Bare), json!(5_000_000_000.0));
+/// let wire = |v| to_wire(&v, Encoding::Json);
+/// assert_eq!(wire(json!([7, -7, 1.5, ["$x", 1]])), json!([7, -7, 1.5, ["$$x", 1]]));
+/// assert_eq!(wire(json!(5_000_000_000u64)), json!(5_000_000_000.0));
+/// assert_eq!(wire(json!(9007199254740993u64)), json!(["$BigInt", "9007199254740993"]));
 /// ```
 pub fn to_wire(value: &Value, encoding: Encoding) -> Value {
+    match encoding {
+        Encoding::Json | Encoding::Cbor | Encoding::Bare => wire_value(value),
+    }
+}
+
+fn wire_value(value: &Value) -> Value {
     match value {
         Value::Array(items) => {
-            let mut encoded: Vec<Value> = items.iter().map(|v| to_wire(v, encoding)).collect();
+            let mut encoded: Vec<Value> = items.iter().map(wire_value).collect();
             if let [Value::String(first), _] = encoded.as_mut_slice() {
                 if first.starts_with('$') {
                     first.insert(0, '$');
@@ -177,20 +219,18 @@ pub fn to_wire(value: &Value, encoding: Encoding) -> Value {
         }
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), to_wire(v, encoding)))
+                .map(|(k, v)| (k.clone(), wire_value(v)))
                 .collect(),
         ),
-        Value::Number(n) if encoding == Encoding::Bare => bare_number(n),
+        Value::Number(n) => wire_number(n),
         other => other.clone(),
     }
 }
 
-/// How a number must travel in the CBOR inside a BARE message for cbor-x to read it back as
-/// the same JS value.
-fn bare_number(n: &Number) -> Value {
+/// How a number must travel for the actor's cbor-x to read it back as the same JS value.
+fn wire_number(n: &Number) -> Value {
     // cbor-x reads integer headers up to 32 bits as numbers, 64-bit ones as bigints.
-    let fits_cbor_x_number =
-        |m: i128| (-(1i128 << 32)..=i128::from(u32::MAX)).contains(&m);
+    let fits_cbor_x_number = |m: i128| (-(1i128 << 32)..=i128::from(u32::MAX)).contains(&m);
     let int = n
         .as_u64()
         .map(i128::from)
@@ -207,6 +247,7 @@ fn bare_number(n: &Number) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -239,16 +280,29 @@ mod tests {
 
     #[test]
     fn malformed_bigint_is_an_error() {
-        for bad in [json!(["$BigInt", "12a"]), json!(["$BigInt", ""]), json!(["$BigInt", 1.5])] {
+        for bad in [
+            json!(["$BigInt", "12a"]),
+            json!(["$BigInt", ""]),
+            json!(["$BigInt", 1.5]),
+        ] {
             assert!(revive(bad.clone()).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn bytes_revive_to_arrays_of_numbers() {
-        assert_eq!(revive(json!(["$Uint8Array", "AQID"])).unwrap(), json!([1, 2, 3]));
-        assert_eq!(revive(json!(["$ArrayBuffer", "AQI="])).unwrap(), json!([1, 2]));
-        assert_eq!(revive(json!(["$ArrayBuffer", "AQI"])).unwrap(), json!([1, 2]));
+        assert_eq!(
+            revive(json!(["$Uint8Array", "AQID"])).unwrap(),
+            json!([1, 2, 3])
+        );
+        assert_eq!(
+            revive(json!(["$ArrayBuffer", "AQI="])).unwrap(),
+            json!([1, 2])
+        );
+        assert_eq!(
+            revive(json!(["$ArrayBuffer", "AQI"])).unwrap(),
+            json!([1, 2])
+        );
         assert_eq!(revive(json!(["$Uint8Array", ""])).unwrap(), json!([]));
         assert!(revive(json!(["$Uint8Array", "!!"])).is_err());
         assert!(revive(json!(["$Uint8Array", 5])).is_err());
@@ -290,42 +344,76 @@ mod tests {
 
     #[test]
     fn to_wire_escapes_dollar_pairs_and_revive_undoes_it() {
-        for enc in Encoding::ALL {
-            for user in [
-                json!(["$x", 1]),
-                json!(["$$x", ["$y", 2]]),
-                json!(["$BigInt", "5"]),
-                json!({"k": ["$Uint8Array", "AQID"], "l": [["$a", 1], "b"]}),
-            ] {
-                let wire = to_wire(&user, enc);
-                assert_ne!(wire, user);
-                assert_eq!(revive(wire).unwrap(), user, "{enc}");
-            }
+        for user in [
+            json!(["$x", 1]),
+            json!(["$$x", ["$y", 2]]),
+            json!(["$BigInt", "5"]),
+            json!({"k": ["$Uint8Array", "AQID"], "l": [["$a", 1], "b"]}),
+        ] {
+            let wire = to_wire(&user, Encoding::Bare);
+            assert_ne!(wire, user);
+            assert_eq!(revive(wire).unwrap(), user);
         }
-        assert_eq!(to_wire(&json!(["$x", 1]), Encoding::Bare), json!(["$$x", 1]));
+        assert_eq!(
+            to_wire(&json!(["$x", 1]), Encoding::Bare),
+            json!(["$$x", 1])
+        );
         assert_eq!(to_wire(&json!(["x", 1]), Encoding::Bare), json!(["x", 1]));
+        // A bigint produced for the first element is an array, not a string: no escape.
+        assert_eq!(
+            to_wire(&json!([u64::MAX, "$"]), Encoding::Bare),
+            json!([["$BigInt", "18446744073709551615"], "$"])
+        );
     }
 
     #[test]
-    fn bare_sends_integers_the_way_cbor_x_reads_them() {
-        let bare = |v: Value| to_wire(&v, Encoding::Bare);
-        assert_eq!(bare(json!(u32::MAX)), json!(u32::MAX));
-        assert_eq!(bare(json!(-(1i64 << 32))), json!(-(1i64 << 32)));
-        assert_eq!(bare(json!(1u64 << 32)), json!(4294967296.0));
-        assert_eq!(bare(json!(-(1i64 << 32) - 1)), json!(-4294967297.0));
-        assert_eq!(bare(json!(1u64 << 53)), json!(9007199254740992.0));
-        assert_eq!(bare(json!(u64::MAX)), json!(["$BigInt", "18446744073709551615"]));
-        assert_eq!(bare(json!(i64::MIN)), json!(["$BigInt", "-9223372036854775808"]));
-        assert_eq!(bare(json!(1.5)), json!(1.5));
+    fn integers_travel_the_way_the_actor_reads_js_numbers() {
+        let wire = |v: Value| to_wire(&v, Encoding::Bare);
+        assert_eq!(wire(json!(u32::MAX)), json!(u32::MAX));
+        assert_eq!(wire(json!(-(1i64 << 32))), json!(-(1i64 << 32)));
+        assert_eq!(wire(json!(1u64 << 32)), json!(4294967296.0));
+        assert_eq!(wire(json!(-(1i64 << 32) - 1)), json!(-4294967297.0));
+        assert_eq!(wire(json!(1u64 << 53)), json!(9007199254740992.0));
+        assert_eq!(
+            wire(json!(u64::MAX)),
+            json!(["$BigInt", "18446744073709551615"])
+        );
+        assert_eq!(
+            wire(json!(i64::MIN)),
+            json!(["$BigInt", "-9223372036854775808"])
+        );
+        assert_eq!(wire(json!(1.5)), json!(1.5));
         // Revived, a big integer comes back as the same number.
-        assert_eq!(revive(bare(json!(u64::MAX))).unwrap(), json!(u64::MAX));
+        assert_eq!(revive(wire(json!(u64::MAX))).unwrap(), json!(u64::MAX));
     }
 
     #[test]
-    fn json_and_cbor_send_numbers_unchanged() {
-        for enc in [Encoding::Json, Encoding::Cbor] {
-            let v = json!([u64::MAX, i64::MIN, 5_000_000_000u64, 1.5]);
-            assert_eq!(to_wire(&v, enc), v);
+    fn every_encoding_gets_the_same_treatment() {
+        let v = json!([["$x", 1], 5_000_000_000u64, u64::MAX, {"k": -7}]);
+        let bare = to_wire(&v, Encoding::Bare);
+        for enc in Encoding::ALL {
+            assert_eq!(to_wire(&v, enc), bare, "{enc}");
+        }
+    }
+
+    #[test]
+    fn integral_floats_revive_as_integers() {
+        assert_eq!(
+            revive(json!(5_000_000_000.0)).unwrap(),
+            json!(5_000_000_000u64)
+        );
+        assert_eq!(revive(json!(-4294967297.0)).unwrap(), json!(-4294967297i64));
+        assert_eq!(revive(json!([2.0, 1.5, -0.0])).unwrap(), json!([2, 1.5, 0]));
+        // Beyond 2^53 a float is not a reliable integer: left alone.
+        assert_eq!(revive(json!(1e300)).unwrap(), json!(1e300));
+        let n: u64 = serde_json::from_value(revive(json!(5_000_000_000.0)).unwrap()).unwrap();
+        assert_eq!(n, 5_000_000_000);
+        // Every integer to_wire turns into a float comes back as itself.
+        for m in [1i64 << 32, -(1i64 << 32) - 1, 1i64 << 53, -(1i64 << 53)] {
+            assert_eq!(
+                revive(to_wire(&json!(m), Encoding::Bare)).unwrap(),
+                json!(m)
+            );
         }
     }
 }

@@ -18,10 +18,9 @@ mod schema;
 mod tree;
 
 pub use codec::{
-    cbor_decode, cbor_decode_compat, cbor_encode, cbor_encode_compat,
-    decode_http_action_response, decode_http_error, decode_http_queue_response,
-    decode_to_client, encode_http_action_request, encode_http_queue_request, encode_to_server,
-    WireFrame,
+    cbor_decode, cbor_decode_compat, cbor_encode, cbor_encode_compat, decode_http_action_response,
+    decode_http_error, decode_http_queue_response, decode_to_client, encode_http_action_request,
+    encode_http_queue_request, encode_to_server, WireFrame,
 };
 
 /// The wire encoding used for action, queue and connection messages.

@@ -25,7 +25,9 @@ pub(super) fn from_bytes(bytes: &[u8], encoding: Encoding, what: &str) -> Result
     match encoding {
         Encoding::Json => serde_json::from_slice(bytes)
             .map_err(|e| Error::decode(what, format_args!("invalid JSON: {e}"))),
-        Encoding::Cbor | Encoding::Bare => decode_document(bytes).map_err(|e| Error::decode(what, e)),
+        Encoding::Cbor | Encoding::Bare => {
+            decode_document(bytes).map_err(|e| Error::decode(what, e))
+        }
     }
 }
 
@@ -192,7 +194,10 @@ impl Fields {
     fn string(&mut self, field: &str) -> Result<String, Error> {
         match self.required(field)? {
             Value::String(s) => Ok(s),
-            other => Err(self.error(field, format_args!("expected a string, got {}", kind(&other)))),
+            other => Err(self.error(
+                field,
+                format_args!("expected a string, got {}", kind(&other)),
+            )),
         }
     }
 

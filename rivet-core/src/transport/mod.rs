@@ -87,10 +87,15 @@ pub(crate) enum WsOut {
 pub(crate) enum WsIn {
     Text(String),
     Binary(Vec<u8>),
+    /// Browsers never surface pongs.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Pong,
     /// The socket closed: with the peer's close frame, or `code: None` for an abrupt end
     /// (1006).
-    Closed { code: Option<u16>, reason: String },
+    Closed {
+        code: Option<u16>,
+        reason: String,
+    },
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -34,9 +34,8 @@ impl HttpClient {
             timeout,
             operation,
         } = request;
-        let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).map_err(|e| {
-            Error::invalid("method", method.as_str(), e.to_string())
-        })?;
+        let method = reqwest::Method::from_bytes(method.as_str().as_bytes())
+            .map_err(|e| Error::invalid("method", method.as_str(), e.to_string()))?;
         let mut builder = self.inner.request(method, &url);
         for (name, value) in &headers {
             builder = builder.header(name.as_str(), value.as_str());
@@ -45,7 +44,10 @@ impl HttpClient {
             builder = builder.body(body);
         }
         let exchange = async {
-            let response = builder.send().await.map_err(|e| transport_error(&operation, e))?;
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| transport_error(&operation, e))?;
             let status = response.status().as_u16();
             let headers = response
                 .headers()

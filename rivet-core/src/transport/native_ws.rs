@@ -31,7 +31,9 @@ pub(crate) async fn connect_websocket(
                 format!("not a valid header value: {e}"),
             )
         })?;
-        request.headers_mut().insert("sec-websocket-protocol", value);
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", value);
     }
     let config = WebSocketConfig::default();
     let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);

@@ -109,7 +109,11 @@ fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
     let chunked = headers
         .iter()
         .any(|(k, v)| k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
-    let body = if chunked { dechunk(rest)? } else { rest.to_vec() };
+    let body = if chunked {
+        dechunk(rest)?
+    } else {
+        rest.to_vec()
+    };
     Ok(HttpResponse {
         status,
         headers,
@@ -210,7 +214,9 @@ pub fn action_ok(
         ));
     }
     let mut v = resp.json()?;
-    Ok(v.get_mut("output").map(serde_json::Value::take).unwrap_or_default())
+    Ok(v.get_mut("output")
+        .map(serde_json::Value::take)
+        .unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -10,9 +10,10 @@
 //!   poke the gateway without going through the client under test.
 //! * [`unique_key`]: collision-free actor keys.
 //!
-//! Orphan safety: `server.mjs` watches the test process (`RIVET_TEST_PARENT_PID`) and takes the
-//! engine down when it disappears, so even a SIGKILLed test binary (or the never-dropped
-//! [`TestServer::shared`] static) leaves no `rivet-engine` behind.
+//! Orphan safety: `server.mjs` and a per-server `guard.mjs` watch the test process
+//! (`RIVET_TEST_PARENT_PID`) and take node and the engine down (and remove the data dir) when it
+//! disappears, so even a SIGKILLed test binary (or the never-dropped [`TestServer::shared`]
+//! static) leaves no `rivet-engine` behind.
 
 pub mod http;
 mod procs;
@@ -35,7 +36,11 @@ pub fn unique_key(prefix: &str) -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
-    format!("{prefix}-{n}-{:x}{:x}", std::process::id(), nanos & 0xffff_ffff_ffff)
+    format!(
+        "{prefix}-{n}-{:x}{:x}",
+        std::process::id(),
+        nanos & 0xffff_ffff_ffff
+    )
 }
 
 /// A random `u64` from std's per-process randomly seeded hasher (no extra dependency).

@@ -75,8 +75,7 @@ pub(crate) fn engine_pid_in(data_dir: &Path) -> Option<u32> {
 
 /// The parsed `runtime.json` of the engine started for `data_dir`, if any.
 pub(crate) fn engine_runtime_json(data_dir: &Path) -> Option<serde_json::Value> {
-    let text =
-        std::fs::read_to_string(data_dir.join(".rivetkit/var/engine/runtime.json")).ok()?;
+    let text = std::fs::read_to_string(data_dir.join(".rivetkit/var/engine/runtime.json")).ok()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -93,4 +92,25 @@ pub(crate) fn stop_engine(pid: u32, grace: Duration) -> bool {
     }
     signal(i64::from(pid), "KILL");
     wait_until(Duration::from_secs(2), || !alive_with_cmd(pid, NEEDLE))
+}
+
+/// Live `rivet-engine` processes started for `data_dir`: found by scanning `/proc` for processes
+/// whose command line mentions `rivet-engine` and whose environment contains
+/// `RIVETKIT_STORAGE_PATH=<data_dir>` (the engine inherits node's environment). Catches an engine
+/// that was spawned but has not written `runtime.json` yet.
+pub(crate) fn scan_engines(data_dir: &Path) -> Vec<u32> {
+    let mut needle = b"RIVETKIT_STORAGE_PATH=".to_vec();
+    needle.extend_from_slice(data_dir.as_os_str().as_encoded_bytes());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            alive_with_cmd(pid, "rivet-engine")
+                && std::fs::read(format!("/proc/{pid}/environ"))
+                    .is_ok_and(|env| env.split(|&b| b == 0).any(|kv| kv == needle.as_slice()))
+        })
+        .collect()
 }
