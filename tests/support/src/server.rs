@@ -112,8 +112,9 @@ impl TestServer {
     /// The server shared by every test of this test binary, started on first use.
     ///
     /// Concurrent first calls are safe (one start, the others wait). Statics are never dropped,
-    /// so cleanup at process exit is done by the node watchdog (engine stopped, data dir
-    /// removed). Do not use it for tests that stop or restart the server: start your own.
+    /// so cleanup at process exit is done by the watchdogs in `server.mjs` and `guard.mjs`
+    /// (node and engine stopped, data dir removed, within about 0.5 s of the test binary
+    /// exiting). Do not use it for tests that stop or restart the server: start your own.
     ///
     /// # Panics
     /// If the server cannot be started (every later call panics with the same message, without
