@@ -38,3 +38,22 @@ if [ ! -d "$root/tests/server/node_modules/rivetkit" ]; then
   log "npm ci (tests/server: rivetkit 2.3.19)"
   (cd "$root/tests/server" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# Browser tests: headless Chromium + chromedriver (Debian's; browser downloads do not work here).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  apt_install chromium chromium-driver
+fi
+
+# wasm-bindgen-cli (wasm-bindgen-test-runner) at exactly the wasm-bindgen version in Cargo.lock:
+# the CLI and the library must match. No --locked: the CLI's own lockfile pins a crate version
+# the registry lacks.
+wbg_version="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' "$root/Cargo.lock")"
+if [ -z "$wbg_version" ]; then
+  echo "wasm-bindgen not found in Cargo.lock" >&2
+  exit 1
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg_version" ] \
+    || ! command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
+  log "cargo install wasm-bindgen-cli --version =$wbg_version (about 4 min)"
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "=$wbg_version" --force --quiet
+fi

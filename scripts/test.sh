@@ -18,8 +18,9 @@ cargo fmt --all -- --check
 step "clippy (native, all targets)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "clippy (wasm32: rivet-core)"
+step "clippy (wasm32: rivet-core and its browser tests)"
 cargo clippy -p rivet-core --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p rivet-wasm-tests --target wasm32-unknown-unknown --tests --locked -- -D warnings
 
 step "the wasm32 build pulls no native-only crates"
 if cargo tree -p rivet-core --target wasm32-unknown-unknown -e normal --locked \
@@ -36,6 +37,61 @@ engines_before="$(engine_pids)"
 
 step "tests (real RivetKit servers)"
 cargo test --workspace --locked --no-fail-fast
+
+step "browser tests (wasm32 in headless Chromium, against a real server)"
+# The suites in tests/wasm run in Chromium (wasm-bindgen-test-runner + chromedriver) on a page
+# the runner serves on its own port, so every request is cross-origin. The server comes from the
+# rivet-test-server bin: it prints its endpoints and runs until its stdin closes (or, if this
+# script is killed, until its watchdogs notice). The endpoints are compiled into the tests.
+wasm_tmp="$(mktemp -d "${TMPDIR:-/tmp}/rivet-wasm-XXXXXX")"
+test_server_pid=""
+stop_test_server() {
+  if [ -n "$test_server_pid" ]; then
+    exec 9>&- # EOF on its stdin: it stops node and the engine and removes its data dir
+    wait "$test_server_pid" 2>/dev/null || true
+    test_server_pid=""
+  fi
+  rm -rf "$wasm_tmp"
+}
+trap stop_test_server EXIT
+trap 'exit 130' INT TERM
+cargo build --locked --quiet -p rivet-test-support --bin rivet-test-server
+mkfifo "$wasm_tmp/stdin"
+"$CARGO_TARGET_DIR/debug/rivet-test-server" <"$wasm_tmp/stdin" >"$wasm_tmp/server.env" 2>"$wasm_tmp/server.log" &
+test_server_pid=$!
+exec 9<>"$wasm_tmp/stdin" # hold the write end open for as long as the server should run
+for _ in $(seq 1 360); do
+  grep -q '^RIVET_TEST_READY=1$' "$wasm_tmp/server.env" && break
+  if ! kill -0 "$test_server_pid" 2>/dev/null; then break; fi
+  sleep 0.5
+done
+if ! grep -q '^RIVET_TEST_READY=1$' "$wasm_tmp/server.env"; then
+  echo "rivet-test-server did not come up:" >&2
+  cat "$wasm_tmp/server.log" >&2
+  exit 1
+fi
+set -a
+# shellcheck disable=SC1091
+. "$wasm_tmp/server.env"
+set +a
+cat "$wasm_tmp/server.env"
+# The committed webdriver.json (Chromium flags) plus a fresh profile directory.
+node -e '
+  const fs = require("fs");
+  const [src, dst, profile] = process.argv.slice(1);
+  const caps = JSON.parse(fs.readFileSync(src, "utf8"));
+  caps["goog:chromeOptions"].args.push("--user-data-dir=" + profile);
+  fs.writeFileSync(dst, JSON.stringify(caps, null, 2));
+' tests/wasm/webdriver.json "$wasm_tmp/webdriver.json" "$wasm_tmp/chromium-profile"
+wasm_started=$SECONDS
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  CHROMEDRIVER=/usr/bin/chromedriver \
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$wasm_tmp/webdriver.json" \
+  WASM_BINDGEN_TEST_DRIVER_TIMEOUT=30 \
+  WASM_BINDGEN_TEST_TIMEOUT=300 \
+  cargo test --locked -p rivet-wasm-tests --target wasm32-unknown-unknown
+echo "browser tests took $((SECONDS - wasm_started)) s (build included)"
+stop_test_server
 
 step "no orphaned rivet-engine"
 # Servers of test binaries are stopped by their harness (or its watchdog, within seconds).

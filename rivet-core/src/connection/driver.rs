@@ -230,6 +230,8 @@ impl Driver {
         let ping_timeout = self.options.ping_timeout;
         let mut ping_timer = ping_sleep(ping_interval).fuse();
         let mut awaiting_pong_since: Option<runtime::Instant> = None;
+        // In the browser: the page became visible or went online again (never on native).
+        let mut wake = wake_signal().fuse();
         let mut connection_error = None;
 
         let next = loop {
@@ -242,7 +244,10 @@ impl Driver {
             futures::select! {
                 incoming = stream.next() => {
                     let incoming = incoming.unwrap_or(WsIn::Closed { code: None, reason: String::new() });
-                    awaiting_pong_since = None;
+                    // Any message answers the liveness check; the next one is due an interval later.
+                    if awaiting_pong_since.take().is_some() {
+                        ping_timer = ping_sleep(ping_interval).fuse();
+                    }
                     match incoming {
                         WsIn::Text(text) => {
                             if let Err(err) = self.on_message(text.as_bytes(), encoding, &mut connection_error) {
@@ -293,20 +298,29 @@ impl Driver {
                     }
                 }
                 () = ping_timer => {
-                    if let (Some(since), Some(interval)) = (awaiting_pong_since, ping_interval) {
-                        if runtime::Instant::now().duration_since(since) >= ping_timeout {
+                    if let Some(since) = awaiting_pong_since {
+                        let waited = runtime::Instant::now().duration_since(since);
+                        if waited >= ping_timeout {
                             break Next::Retry(Error::Disconnected {
                                 code: None,
-                                reason: format!("no answer to a ping within {ping_timeout:?} (interval {interval:?}); the peer is gone"),
+                                reason: format!("no answer to a ping within {ping_timeout:?} (interval {ping_interval:?}); the peer is gone"),
                             });
                         }
+                        // Browser timers may fire a little early: wait for the rest.
+                        ping_timer = ping_sleep(Some(ping_timeout - waited)).fuse();
+                    } else {
+                        awaiting_pong_since = Some(runtime::Instant::now());
+                        send_failed = sink.send(liveness_probe(encoding)).await.is_err();
+                        ping_timer = ping_sleep(Some(ping_timeout)).fuse();
                     }
+                }
+                () = wake => {
+                    // The page is back: a socket that went silent meanwhile must answer now.
+                    wake = wake_signal().fuse();
                     if awaiting_pong_since.is_none() {
                         awaiting_pong_since = Some(runtime::Instant::now());
-                        send_failed = sink.send(WsOut::Ping).await.is_err();
+                        send_failed = sink.send(liveness_probe(encoding)).await.is_err();
                         ping_timer = ping_sleep(Some(ping_timeout)).fuse();
-                    } else {
-                        ping_timer = ping_sleep(ping_interval).fuse();
                     }
                 }
             }
@@ -433,9 +447,12 @@ impl Driver {
         }
         let timer: BoxFuture<'static, ()> = Box::pin(runtime::sleep(delay));
         let mut timer = timer.fuse();
+        // In the browser, retry at once when the page is visible or online again.
+        let mut wake = wake_signal().fuse();
         loop {
             futures::select! {
                 () = timer => return Phase::Connect,
+                () = wake => return Phase::Connect,
                 command = self.commands.next() => {
                     if let Some(next) = self.offline_command(command) {
                         return next;
@@ -616,6 +633,37 @@ fn encode(message: &ToServer, encoding: Encoding) -> Result<WsOut> {
         WireFrame::Text(text) => WsOut::Text(text),
         WireFrame::Binary(bytes) => WsOut::Binary(bytes),
     })
+}
+
+/// The id of liveness probes in the browser: far above any real action id, below 2^53 so that
+/// it survives JSON numbers.
+#[cfg(target_arch = "wasm32")]
+const PROBE_ACTION_ID: u64 = 1 << 52;
+
+/// A liveness check the server answers. Natively a ping frame (any pong or message counts).
+/// Browsers cannot send pings, so there it is a request for an action no actor has: the
+/// server answers `actor.action_not_found` for an id nobody waits for, and the connection
+/// stays open.
+fn liveness_probe(encoding: Encoding) -> WsOut {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let probe = ToServer::ActionRequest {
+            id: PROBE_ACTION_ID,
+            name: "__rivet_liveness_probe".to_owned(),
+            args: Value::Array(Vec::new()),
+        };
+        encode(&probe, encoding).unwrap_or(WsOut::Ping)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = encoding;
+        WsOut::Ping
+    }
+}
+
+/// [`runtime::wake_signal`] as a future `select!` can poll.
+fn wake_signal() -> BoxFuture<'static, ()> {
+    Box::pin(runtime::wake_signal())
 }
 
 fn ping_sleep(interval: Option<Duration>) -> BoxFuture<'static, ()> {

@@ -168,8 +168,13 @@ impl ConnectOptions {
         self
     }
 
-    /// How often to ping the server to detect a dead peer (`None` disables; browsers cannot
-    /// ping), and how long to wait for any answer before reconnecting.
+    /// How often to ping the server to detect a dead peer (`None` disables), and how long to
+    /// wait for any answer before reconnecting.
+    ///
+    /// Browsers cannot send ping frames: there the check is a request for an action no actor
+    /// has (the server answers `actor.action_not_found` and logs a warning), so it is off by
+    /// default in the browser, and it runs anyway whenever the page becomes visible or the
+    /// browser goes online again. A connection that is backing off retries at once then.
     pub fn ping(mut self, interval: Option<Duration>, timeout: Duration) -> Self {
         self.ping_interval = interval;
         self.ping_timeout = timeout;

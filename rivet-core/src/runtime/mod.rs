@@ -9,12 +9,12 @@ use futures::future::{select, Either};
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use native::{entropy, sleep, spawn, Instant};
+pub(crate) use native::{entropy, sleep, spawn, wake_signal, Instant};
 
 #[cfg(target_arch = "wasm32")]
 mod web;
 #[cfg(target_arch = "wasm32")]
-pub(crate) use web::{entropy, sleep, spawn, Instant};
+pub(crate) use web::{entropy, sleep, spawn, wake_signal, Instant};
 
 /// `Send` on native targets, where tasks may move between threads; nothing in the browser,
 /// where everything runs on one thread and JS values are not `Send`.

@@ -38,3 +38,9 @@ pub(crate) fn entropy() -> u64 {
         .unwrap_or(0);
     nanos ^ u64::from(std::process::id()).rotate_left(32)
 }
+
+/// The browser's "the page is back" signal (`online`, visible again); a native process has no
+/// such event, so it never resolves.
+pub(crate) fn wake_signal() -> std::future::Pending<()> {
+    std::future::pending()
+}

@@ -1,17 +1,53 @@
-//! Browser transport: `fetch` and `WebSocket` through gloo-net.
+//! Browser transport (wasm32): the page's `fetch` and `WebSocket`.
 //!
-//! What a browser cannot do: set headers on a WebSocket (RivetKit needs none: encoding and
-//! params travel as subprotocols) and send ping frames (the driver's ping is dropped here;
-//! silence is detected by the action deadlines instead).
+//! Requests are plain CORS requests from the page's origin to the engine gateway. What the
+//! browser allows, as measured in headless Chromium against RivetKit 2.3.19 from a page on
+//! another port (`tests/wasm`):
+//!
+//! * **CORS.** Preflights are answered 204 with the requested headers echoed, so
+//!   `x-rivet-encoding`, `x-rivet-conn-params`, `x-rivet-token`, `content-type:
+//!   application/octet-stream` and any custom header of a raw request go through. Responses
+//!   carry `access-control-expose-headers: *`, which exposes `x-rivet-actor`,
+//!   `x-rivet-ray-id`, `x-rivet-error` and the actor's own headers **only because requests are
+//!   sent with `credentials: "omit"`**: for credentialed requests (`"include"`, what the JS
+//!   client uses) `*` is not a wildcard and those headers read as absent. Gateway errors
+//!   (`actor.not_found`, `namespace.not_found`, `guard.actor_wake_retries_exceeded`, ...) carry
+//!   the CORS headers too; the exception seen is `guard.query_invalid_params` (400), which the
+//!   browser turns into a network error. The REST API (`/actors`) has its own CORS layer that
+//!   allows the methods and headers the client uses.
+//! * **Header values** must be Latin-1: the client sends params as ASCII JSON; a request with a
+//!   value the browser refuses fails with [`Error::InvalidInput`] instead of throwing. Headers
+//!   the browser controls (`host`, `connection`, `content-length`, `cookie`, ...) are silently
+//!   replaced by the browser's own.
+//! * **Failed fetches are opaque**: a refused connection, a DNS failure and a response without
+//!   CORS headers are the same `TypeError`, reported as a retryable transport error.
+//! * **No WebSocket headers.** RivetKit needs none: encoding and params travel as
+//!   subprotocols (`rivet_encoding.*`, `rivet_conn_params.*`).
+//! * **No WebSocket status on a failed handshake.** A refused socket and an upgrade answered
+//!   with an HTTP error both look like `error` + `close 1006` before `open`; opening fails
+//!   with a retryable [`Error::Transport`] (native clients see the status). The gateway's own
+//!   refusals (rejected params, missing actor) come after `open` as a close code and reason,
+//!   and are classified exactly as on native targets.
+//! * **No ping frames, no pongs.** [`WsOut::Ping`] sends nothing here. The connection driver
+//!   checks liveness with a protocol-level probe instead (see `connection::driver`): when the
+//!   page becomes visible or the browser goes `online` again, and periodically if
+//!   `ConnectOptions::ping` is set.
+//! * **Close codes.** `WebSocket.close()` only takes 1000 and 3000–4999 with a reason of at
+//!   most 123 bytes; other codes are sent as 1000 with the code at the start of the reason.
+//!   An abnormal end is reported by the browser as 1006 and surfaces as `code: None`, like an
+//!   abrupt end on native targets.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::{Sink, Stream};
-use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::runtime;
 use crate::transport::{HttpRequest, HttpResponse, WsIn, WsOut, WsSocket};
@@ -26,8 +62,9 @@ impl HttpClient {
         Ok(Self)
     }
 
-    /// Sends `request` with `fetch` (credentials omitted, so CORS `expose-headers: *` applies)
-    /// and buffers the response; aborts it once the deadline passes.
+    /// Sends `request` with `fetch` (CORS mode, credentials omitted so that
+    /// `expose-headers: *` exposes the `x-rivet-*` headers) and buffers the response. The
+    /// request is aborted when the deadline passes or the returned future is dropped.
     pub(crate) async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         let HttpRequest {
             method,
@@ -37,249 +74,376 @@ impl HttpClient {
             timeout,
             operation,
         } = request;
-        let controller = web_sys::AbortController::new().ok();
-        let signal = controller.as_ref().map(|c| c.signal());
-        let mut builder = gloo_net::http::RequestBuilder::new(&url)
-            .method(method_of(method.as_str()))
-            .credentials(web_sys::RequestCredentials::Omit)
-            .abort_signal(signal.as_ref());
+        let abort = AbortOnDrop(web_sys::AbortController::new().ok());
+        let init = web_sys::RequestInit::new();
+        init.set_method(method.as_str());
+        init.set_mode(web_sys::RequestMode::Cors);
+        init.set_credentials(web_sys::RequestCredentials::Omit);
+        let js_headers = web_sys::Headers::new()
+            .map_err(|e| transport_error(&operation, TransportErrorKind::Other, &e))?;
         for (name, value) in &headers {
-            builder = builder.header(name, value);
+            js_headers.append(name, value).map_err(|e| {
+                Error::invalid(
+                    "header",
+                    format!("{name}: {value}"),
+                    format!(
+                        "the browser refused it ({}); header values must be Latin-1 without \
+                         line breaks",
+                        js_message(&e)
+                    ),
+                )
+            })?;
         }
-        let request = match body {
-            Some(body) => builder.body(js_sys::Uint8Array::from(body.as_slice())),
-            None => builder.build(),
+        init.set_headers(&js_headers);
+        if let Some(body) = &body {
+            init.set_body(&js_sys::Uint8Array::from(body.as_slice()));
         }
-        .map_err(|e| transport_error(&operation, TransportErrorKind::Other, &e))?;
+        if let Some(controller) = &abort.0 {
+            init.set_signal(Some(&controller.signal()));
+        }
+        let request = web_sys::Request::new_with_str_and_init(&url, &init)
+            .map_err(|e| transport_error(&operation, TransportErrorKind::Other, &e))?;
         let exchange = async {
-            let response = request
+            let response = gloo_net::http::Request::from(request)
                 .send()
                 .await
-                .map_err(|e| transport_error(&operation, TransportErrorKind::Connect, &e))?;
+                .map_err(|e| Error::Transport {
+                    operation: operation.clone(),
+                    kind: TransportErrorKind::Connect,
+                    message: format!(
+                        "fetch failed ({e}): the server is unreachable, or answered without \
+                         CORS headers; browsers do not say which"
+                    ),
+                })?;
             let status = response.status();
             let headers = response
                 .headers()
                 .entries()
                 .map(|(n, v)| (n.to_ascii_lowercase(), v))
                 .collect();
-            let body = response
-                .binary()
-                .await
-                .map_err(|e| transport_error(&operation, TransportErrorKind::Io, &e))?;
+            let body = response.binary().await.map_err(|e| Error::Transport {
+                operation: operation.clone(),
+                kind: TransportErrorKind::Io,
+                message: e.to_string(),
+            })?;
             Ok(HttpResponse {
                 status,
                 headers,
                 body,
             })
         };
-        match runtime::timeout(timeout, exchange).await {
+        let result = match runtime::timeout(timeout, exchange).await {
             Some(result) => result,
-            None => {
-                if let Some(controller) = controller {
-                    controller.abort();
-                }
-                Err(Error::Timeout {
-                    operation,
-                    after: timeout,
-                })
-            }
+            None => Err(Error::Timeout {
+                operation,
+                after: timeout,
+            }),
+        };
+        // Finished either way: nothing left to abort on success; on timeout the drop aborts.
+        if result.is_ok() {
+            abort.disarm();
+        }
+        result
+    }
+}
+
+/// Aborts an in-flight `fetch` when dropped (deadline passed, or the caller gave up).
+struct AbortOnDrop(Option<web_sys::AbortController>);
+
+impl AbortOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(controller) = self.0.take() {
+            controller.abort();
         }
     }
 }
 
-fn method_of(name: &str) -> gloo_net::http::Method {
-    use gloo_net::http::Method;
-    match name {
-        "GET" => Method::GET,
-        "POST" => Method::POST,
-        "PUT" => Method::PUT,
-        "DELETE" => Method::DELETE,
-        "PATCH" => Method::PATCH,
-        "HEAD" => Method::HEAD,
-        "OPTIONS" => Method::OPTIONS,
-        _ => Method::POST,
-    }
-}
-
-fn transport_error(operation: &str, kind: TransportErrorKind, err: &gloo_net::Error) -> Error {
+fn transport_error(operation: &str, kind: TransportErrorKind, err: &JsValue) -> Error {
     Error::Transport {
         operation: operation.to_owned(),
         kind,
-        message: err.to_string(),
+        message: js_message(err),
     }
 }
 
-/// Opens a WebSocket offering `protocols`. The browser reports a refused connection as a close
-/// with code 1006 before `open`, which arrives on the stream.
+/// The message of a thrown JS value.
+fn js_message(value: &JsValue) -> String {
+    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+        return String::from(error.message());
+    }
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket
+// ---------------------------------------------------------------------------------------------
+
+/// `WebSocket.readyState` values.
+const CONNECTING: u16 = 0;
+const OPEN: u16 = 1;
+
+/// The most bytes `WebSocket.close()` accepts as a reason.
+const MAX_CLOSE_REASON: usize = 123;
+
+/// Opens a WebSocket offering `protocols` and waits for it to open. Fails with a retryable
+/// [`Error::Transport`] if it closes first (refused, or the upgrade was answered with an
+/// error: the browser does not say which), with [`Error::Timeout`] after `timeout`.
 pub(crate) async fn connect_websocket(
     url: &str,
     protocols: &[String],
-    _timeout: Duration,
+    timeout: Duration,
     operation: &str,
 ) -> Result<WsSocket> {
-    let socket = WebSocket::open_with_protocols(url, protocols).map_err(|e| Error::Transport {
-        operation: operation.to_owned(),
-        kind: TransportErrorKind::Handshake,
-        message: e.to_string(),
-    })?;
-    let shared = Rc::new(RefCell::new(Shared {
-        socket: Some(socket),
-        closed: false,
-    }));
-    Ok(WsSocket {
-        sink: Box::pin(WebSink {
-            shared: shared.clone(),
-            operation: operation.to_owned(),
+    let offered: js_sys::Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
+    let ws = web_sys::WebSocket::new_with_str_sequence(url, &offered)
+        .map_err(|e| transport_error(operation, TransportErrorKind::Handshake, &e))?;
+    let socket = Rc::new(Socket::new(ws));
+    let opening = Opening {
+        state: socket.state.clone(),
+    };
+    match runtime::timeout(timeout, opening).await {
+        Some(Ok(())) => Ok(WsSocket {
+            sink: Box::pin(WebSink {
+                socket: socket.clone(),
+                operation: operation.to_owned(),
+            }),
+            stream: Box::pin(WebStream {
+                socket,
+                done: false,
+            }),
         }),
-        stream: Box::pin(WebStream { shared }),
-    })
+        Some(Err((code, reason))) => Err(Error::Transport {
+            operation: operation.to_owned(),
+            kind: TransportErrorKind::Connect,
+            message: format!(
+                "the WebSocket closed before opening (code {code}{}): the server refused the \
+                 connection or answered the upgrade with an error; browsers do not say which",
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {reason}")
+                }
+            ),
+        }),
+        // Dropping `socket` closes it.
+        None => Err(Error::Timeout {
+            operation: operation.to_owned(),
+            after: timeout,
+        }),
+    }
 }
 
-struct Shared {
-    /// `None` once the client closed it with a code.
-    socket: Option<WebSocket>,
-    /// Whether `Closed` was yielded.
-    closed: bool,
+/// What the event handlers record, read by the stream and the opening future.
+#[derive(Default)]
+struct State {
+    opened: bool,
+    /// The `close` event, once it fired (browser code, reason).
+    close: Option<(u16, String)>,
+    incoming: VecDeque<WsIn>,
+    /// The task reading the stream, or waiting for `open`.
+    waker: Option<Waker>,
+}
+
+impl State {
+    fn wake(&mut self) {
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// One browser WebSocket and its event handlers. Dropping it (when both the sink and the
+/// stream are gone) removes the handlers and closes the socket with 1000.
+struct Socket {
+    ws: web_sys::WebSocket,
+    state: Rc<RefCell<State>>,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_close: Closure<dyn FnMut(web_sys::CloseEvent)>,
+}
+
+impl Socket {
+    fn new(ws: web_sys::WebSocket) -> Self {
+        ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
+        let state = Rc::new(RefCell::new(State::default()));
+        let on_open = {
+            let state = state.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let mut state = state.borrow_mut();
+                state.opened = true;
+                state.wake();
+            })
+        };
+        let on_message = {
+            let state = state.clone();
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+                let data = event.data();
+                let item = if let Some(text) = data.as_string() {
+                    WsIn::Text(text)
+                } else if let Some(buffer) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+                    WsIn::Binary(js_sys::Uint8Array::new(buffer).to_vec())
+                } else {
+                    tracing::debug!("ignoring a WebSocket message that is neither text nor bytes");
+                    return;
+                };
+                let mut state = state.borrow_mut();
+                if state.close.is_none() {
+                    state.incoming.push_back(item);
+                    state.wake();
+                }
+            })
+        };
+        // An `error` event carries no information and is always followed by `close`.
+        let on_close = {
+            let state = state.clone();
+            Closure::<dyn FnMut(web_sys::CloseEvent)>::new(move |event: web_sys::CloseEvent| {
+                let mut state = state.borrow_mut();
+                if state.close.is_some() {
+                    return;
+                }
+                let (code, reason) = (event.code(), event.reason());
+                state.close = Some((code, reason.clone()));
+                state.incoming.push_back(WsIn::Closed {
+                    // 1006 is the browser's word for "no close frame": an abrupt end.
+                    code: (code != 1006).then_some(code),
+                    reason,
+                });
+                state.wake();
+            })
+        };
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Self {
+            ws,
+            state,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        }
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        if matches!(self.ws.ready_state(), CONNECTING | OPEN) {
+            let _ = self.ws.close_with_code_and_reason(1000, "");
+        }
+    }
+}
+
+/// Resolves when the socket opens, or fails with the close code and reason if it closes
+/// first.
+struct Opening {
+    state: Rc<RefCell<State>>,
+}
+
+impl Future for Opening {
+    type Output = std::result::Result<(), (u16, String)>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.state.borrow_mut();
+        if state.opened {
+            Poll::Ready(Ok(()))
+        } else if let Some(close) = &state.close {
+            Poll::Ready(Err(close.clone()))
+        } else {
+            state.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
 }
 
 struct WebSink {
-    shared: Rc<RefCell<Shared>>,
+    socket: Rc<Socket>,
     operation: String,
-}
-
-struct WebStream {
-    shared: Rc<RefCell<Shared>>,
-}
-
-impl WebSink {
-    fn send_error(&self, err: WebSocketError) -> Error {
-        Error::Transport {
-            operation: self.operation.clone(),
-            kind: TransportErrorKind::Io,
-            message: err.to_string(),
-        }
-    }
 }
 
 impl Sink<WsOut> for WebSink {
     type Error = Error;
 
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let this = self.get_mut();
-        let mut shared = this.shared.borrow_mut();
-        match shared.socket.as_mut() {
-            Some(socket) => match Pin::new(socket).poll_ready(cx) {
-                Poll::Ready(Err(e)) => {
-                    drop(shared);
-                    Poll::Ready(Err(this.send_error(e)))
-                }
-                other => other.map(|r| r.map_err(|_| unreachable_error())),
-            },
-            None => Poll::Ready(Ok(())),
-        }
+    fn poll_ready(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
     }
 
+    /// Frames for a socket that is closing or closed are dropped (the stream reports the
+    /// close); the browser buffers everything else without limit.
     fn start_send(self: Pin<&mut Self>, item: WsOut) -> Result<()> {
-        let this = self.get_mut();
-        let mut shared = this.shared.borrow_mut();
-        let message = match item {
-            WsOut::Text(text) => Message::Text(text),
-            WsOut::Binary(bytes) => Message::Bytes(bytes),
-            // Browsers cannot send ping frames.
-            WsOut::Ping => return Ok(()),
+        let ws = &self.socket.ws;
+        if ws.ready_state() != OPEN {
+            return Ok(());
+        }
+        let sent = match item {
+            WsOut::Text(text) => ws.send_with_str(&text),
+            WsOut::Binary(bytes) => ws.send_with_u8_array(&bytes),
+            // Browsers cannot send ping frames; the driver probes with a message instead.
+            WsOut::Ping => Ok(()),
             WsOut::Close(code, reason) => {
-                if let Some(socket) = shared.socket.take() {
-                    let _ = socket.close(Some(code), Some(&reason));
-                }
-                return Ok(());
+                let (code, reason) = browser_close(code, &reason);
+                ws.close_with_code_and_reason(code, &reason)
             }
         };
-        match shared.socket.as_mut() {
-            Some(socket) => {
-                let result = Pin::new(socket).start_send(message);
-                drop(shared);
-                result.map_err(|e| this.send_error(e))
-            }
-            None => Err(Error::Disconnected {
-                code: None,
-                reason: "the socket was closed by this client".into(),
-            }),
-        }
+        sent.map_err(|e| transport_error(&self.operation, TransportErrorKind::Io, &e))
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let this = self.get_mut();
-        let mut shared = this.shared.borrow_mut();
-        match shared.socket.as_mut() {
-            Some(socket) => match Pin::new(socket).poll_flush(cx) {
-                Poll::Ready(Err(e)) => {
-                    drop(shared);
-                    Poll::Ready(Err(this.send_error(e)))
-                }
-                other => other.map(|r| r.map_err(|_| unreachable_error())),
-            },
-            None => Poll::Ready(Ok(())),
-        }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
     }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.poll_flush(cx)
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
     }
 }
 
-/// Only reached on an `Ok` mapped through `map_err`; never constructed in practice.
-fn unreachable_error() -> Error {
-    Error::Disconnected {
-        code: None,
-        reason: String::new(),
+/// A close code and reason the browser accepts: codes other than 1000 and 3000–4999 are sent
+/// as 1000 with the original code at the start of the reason; the reason is cut to 123 bytes
+/// on a character boundary.
+fn browser_close(code: u16, reason: &str) -> (u16, String) {
+    let (code, reason) = if code == 1000 || (3000..=4999).contains(&code) {
+        (code, reason.to_owned())
+    } else {
+        (1000, format!("{code} {reason}").trim_end().to_owned())
+    };
+    let mut end = reason.len().min(MAX_CLOSE_REASON);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
     }
+    (code, reason[..end].to_owned())
+}
+
+struct WebStream {
+    socket: Rc<Socket>,
+    done: bool,
 }
 
 impl Stream for WebStream {
     type Item = WsIn;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<WsIn>> {
-        let mut shared = self.shared.borrow_mut();
-        if shared.closed {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<WsIn>> {
+        if self.done {
             return Poll::Ready(None);
         }
-        let polled = match shared.socket.as_mut() {
-            Some(socket) => Pin::new(socket).poll_next(cx),
-            None => {
-                shared.closed = true;
-                return Poll::Ready(Some(WsIn::Closed {
-                    code: Some(1000),
-                    reason: "closed by this client".into(),
-                }));
-            }
-        };
-        let item = match polled {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(Some(Ok(Message::Text(text)))) => WsIn::Text(text),
-            Poll::Ready(Some(Ok(Message::Bytes(bytes)))) => WsIn::Binary(bytes),
-            Poll::Ready(Some(Err(WebSocketError::ConnectionClose(event)))) => {
-                let code = if event.code == 1006 {
-                    None
-                } else {
-                    Some(event.code)
-                };
-                WsIn::Closed {
-                    code,
-                    reason: event.reason,
+        let item = {
+            let mut state = self.socket.state.borrow_mut();
+            match state.incoming.pop_front() {
+                Some(item) => item,
+                None => {
+                    state.waker = Some(cx.waker().clone());
+                    return Poll::Pending;
                 }
             }
-            // An `error` event is followed by a `close` event with the details.
-            Poll::Ready(Some(Err(_))) => {
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            Poll::Ready(None) => WsIn::Closed {
-                code: None,
-                reason: String::new(),
-            },
         };
         if matches!(item, WsIn::Closed { .. }) {
-            shared.closed = true;
+            self.done = true;
         }
         Poll::Ready(Some(item))
     }
