@@ -35,8 +35,11 @@ fi
 
 # The real RivetKit server the tests and the demo talk to (rivetkit pinned in package-lock.json).
 if [ ! -d "$root/tests/server/node_modules/rivetkit" ]; then
-  log "npm ci (tests/server: rivetkit 2.3.19)"
-  (cd "$root/tests/server" && npm ci --no-audit --no-fund --loglevel=error)
+  # Not `npm ci`: the registry reachable here lacks the other platforms' optional packages, so
+  # the lockfile cannot list them and `npm ci` rejects it as out of sync. With the lockfile
+  # present, `npm install --no-save` installs exactly the locked versions.
+  log "npm install (tests/server: rivetkit 2.3.19, as locked)"
+  (cd "$root/tests/server" && npm install --no-save --no-audit --no-fund --loglevel=error)
 fi
 
 # Browser tests: headless Chromium + chromedriver (Debian's; browser downloads do not work here).

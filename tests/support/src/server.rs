@@ -25,7 +25,7 @@ const START_ATTEMPTS: usize = 3;
 
 /// Ports (gateway P; P+1 and P+10 are implied) handed out to live servers of this process.
 static RESERVED_PORTS: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-/// Serialises `npm ci`.
+/// Serialises `npm install`.
 static NPM_LOCK: Mutex<()> = Mutex::new(());
 
 /// A real RivetKit 2.3.19 server: `node tests/server/server.mjs` plus the `rivet-engine` it
@@ -69,7 +69,7 @@ enum BootError {
 impl TestServer {
     /// Start a fresh server and wait until an action answers (bounded: 90 s).
     ///
-    /// Runs `npm ci` in `tests/server` first if `node_modules/rivetkit` is missing. Picks a port
+    /// Runs `npm install` (as locked) in `tests/server` first if `node_modules/rivetkit` is missing. Picks a port
     /// `P` with `P`, `P+1` and `P+10` all free on 127.0.0.1, preferring ports below the kernel's
     /// ephemeral range so that outgoing connections cannot grab them (also during
     /// [`restart`](Self::restart)). On failure the error includes the tail of the server log.
@@ -501,15 +501,24 @@ fn ensure_npm_installed() -> Result<(), String> {
     if marker.exists() {
         return Ok(());
     }
+    // `npm install` rather than `npm ci`: the registry reachable here lacks the other platforms'
+    // optional packages, so the lockfile cannot list them and `npm ci` calls it out of sync.
+    // With a lockfile present, `npm install --no-save` installs exactly the locked versions.
     let out = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ])
         .current_dir(&dir)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run `npm ci` in {}: {e}", dir.display()))?;
+        .map_err(|e| format!("cannot run `npm install` in {}: {e}", dir.display()))?;
     if !out.status.success() || !marker.exists() {
         return Err(format!(
-            "`npm ci` in {} failed ({}):\n{}\n{}",
+            "`npm install` in {} failed ({}):\n{}\n{}",
             dir.display(),
             out.status,
             String::from_utf8_lossy(&out.stdout),
