@@ -42,6 +42,16 @@ if [ ! -d "$root/tests/server/node_modules/rivetkit" ]; then
   (cd "$root/tests/server" && npm install --no-save --no-audit --no-fund --loglevel=error)
 fi
 
+# Browser end-to-end tests (playwright-core driving Debian's Chromium) and wasm-opt (npm
+# binaryen; Debian's wasm-opt breaks modules).
+if [ ! -d "$root/tests/e2e/node_modules/playwright-core" ] || [ ! -d "$root/tests/e2e/node_modules/binaryen" ]; then
+  log "npm install (tests/e2e: playwright-core, binaryen, as locked)"
+  (cd "$root/tests/e2e" && npm install --no-save --no-audit --no-fund --loglevel=error)
+fi
+
+# Dioxus desktop: webkit2gtk to build; Xvfb, xdotool and ImageMagick to run it headless in tests.
+apt_install libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev pkg-config xvfb xdotool imagemagick
+
 # Browser tests: headless Chromium + chromedriver (Debian's; browser downloads do not work here).
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   apt_install chromium chromium-driver

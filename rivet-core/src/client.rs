@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::config::ClientConfig;
 use crate::handle::{ActorHandle, Target};
 use crate::key::ActorKey;
+use crate::manager::ManagerShared;
 use crate::observable::Observable;
 use crate::rest::{self, CreateSpec};
 use crate::tracker::Connections;
@@ -37,6 +38,7 @@ pub(crate) struct ClientInner {
     config: ClientConfig,
     http: HttpClient,
     connections: Arc<Connections>,
+    manager: Arc<ManagerShared>,
 }
 
 impl ClientInner {
@@ -81,6 +83,7 @@ impl Client {
                 config,
                 http: HttpClient::new()?,
                 connections: Arc::default(),
+                manager: Arc::default(),
             }),
         })
     }
@@ -178,7 +181,12 @@ impl Client {
     /// # }
     /// ```
     pub async fn dispose(&self) {
+        self.inner.manager.clear();
         self.inner.connections.shutdown_all().await;
+    }
+
+    pub(crate) fn manager_shared(&self) -> &Arc<ManagerShared> {
+        &self.inner.manager
     }
 
     /// How many connection tasks of this client are running right now.

@@ -30,6 +30,7 @@ mod gateway;
 pub mod handle;
 mod http;
 pub mod key;
+pub mod manager;
 pub mod observable;
 pub mod protocol;
 mod queue;
@@ -49,6 +50,7 @@ pub use connection::{
 pub use error::{Error, Result, ServerError, TransportErrorKind};
 pub use handle::{ActionOptions, ActorHandle};
 pub use key::ActorKey;
+pub use manager::{ActorIdentity, ActorOptions, ConnectionManager, Lease};
 pub use protocol::{ActorSpecifier, Encoding, QueueSendResponse};
 pub use raw::{RawRequest, RawResponse};
 pub use raw_ws::{RawMessage, RawWebSocket};

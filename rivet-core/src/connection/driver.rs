@@ -127,6 +127,11 @@ impl Driver {
             futures::select! {
                 result = open => break result,
                 command = self.commands.next() => {
+                    // Already connecting: a reconnect request must not restart the handshake
+                    // (many users asking at once would otherwise never let one finish).
+                    if matches!(command, Some(Command::Reconnect)) {
+                        continue;
+                    }
                     if let Some(exit) = self.offline_command(command) {
                         return exit;
                     }

@@ -194,6 +194,15 @@ impl EventSubscription {
         }
     }
 
+    /// A guard for no listener at all (a disabled lease's).
+    pub(crate) fn inert(name: &str) -> Self {
+        Self {
+            registry: Weak::new(),
+            name: name.to_owned(),
+            id: 0,
+        }
+    }
+
     /// The event name.
     pub fn name(&self) -> &str {
         &self.name
@@ -243,6 +252,17 @@ impl EventStream {
         Self {
             rx,
             _subscription: EventSubscription::new(registry, name.to_owned(), id),
+        }
+    }
+}
+
+impl EventStream {
+    /// A stream that ends at once (a disabled lease's).
+    pub(crate) fn ended(name: &str) -> Self {
+        let (_, rx) = mpsc::unbounded();
+        Self {
+            rx,
+            _subscription: EventSubscription::inert(name),
         }
     }
 }

@@ -484,6 +484,15 @@ impl ActorConnection {
         }
     }
 
+    /// Asks the task to close the socket and stop, without waiting for it (what dropping
+    /// the last clone does; for owners that may not await, like the connection manager).
+    pub(crate) fn close_in_background(&self) {
+        let _ = self
+            .shared
+            .commands
+            .unbounded_send(Command::Shutdown { done: None });
+    }
+
     fn disposed(&self) -> Error {
         Error::Disposed {
             what: format!("connection to {}", self.shared.description),

@@ -1,0 +1,1 @@
+//! Dioxus 0.7 hooks for Rivet Actors (work in progress).

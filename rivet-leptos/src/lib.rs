@@ -1,0 +1,1 @@
+//! Leptos 0.8 hooks for Rivet Actors (work in progress).
