@@ -1,1 +1,51 @@
-//! Dioxus 0.7 hooks for Rivet Actors (work in progress).
+//! Dioxus 0.7 hooks for [Rivet Actors](https://rivet.dev), on web (wasm32) and desktop, over
+//! `rivet-core`'s shared connection manager — the Dioxus counterpart of `@rivetkit/react`.
+//!
+//! ```no_run
+//! use dioxus::prelude::*;
+//! use rivet_dioxus::{use_actor, use_event, use_rivet_provider};
+//!
+//! #[component]
+//! fn App() -> Element {
+//!     use_rivet_provider(|| rivet_core::Client::new("http://127.0.0.1:6420").expect("endpoint"));
+//!     rsx! { Counter {} }
+//! }
+//!
+//! #[component]
+//! fn Counter() -> Element {
+//!     let counter = use_actor("counter", "my-counter");        // useActor({ name, key })
+//!     let mut count = use_signal(|| 0i64);
+//!     use_event(counter, "newCount", move |e| {                  // counter.useEvent(...)
+//!         count.set(e.args.first().and_then(|v| v.as_i64()).unwrap_or_default())
+//!     });
+//!     rsx! {
+//!         p { "{counter.status}: {count}" }                       // counter.connStatus
+//!         button { onclick: move |_| async move {                 // counter.connection.action(...)
+//!             let _ = counter.action::<i64>("increment", (1,)).await;
+//!         }, "+1" }
+//!     }
+//! }
+//! ```
+//!
+//! Every hook keeps the rules of `dioxus-hooks`: state lives in signals written only on the
+//! `VirtualDom`'s thread (core's streams are bridged by tasks spawned on it), leases and
+//! subscriptions are released when the component unmounts, and nothing connects during
+//! server-side rendering (connections are made in effects).
+
+mod input;
+mod options;
+mod provider;
+mod use_action;
+mod use_actor;
+mod use_event;
+
+pub use input::Input;
+pub use options::UseActorOptions;
+pub use provider::{use_rivet_client, use_rivet_provider};
+pub use use_action::{use_actor_action, UseActorAction};
+pub use use_actor::{use_actor, use_actor_with_options, UseActor};
+pub use use_event::{use_event, use_latest_event};
+
+pub use rivet_core;
+pub use rivet_core::connection::Event;
+pub use rivet_core::{Client, ConnStatus, ConnectionState, Error};
