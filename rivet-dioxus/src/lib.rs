@@ -41,7 +41,7 @@ mod use_event;
 
 pub use input::Input;
 pub use options::UseActorOptions;
-pub use provider::{use_rivet_client, use_rivet_provider};
+pub use provider::{use_rivet_client, use_rivet_endpoint, use_rivet_provider};
 pub use use_action::{use_actor_action, UseActorAction};
 pub use use_actor::{use_actor, use_actor_with_options, UseActor};
 pub use use_event::{use_event, use_latest_event};

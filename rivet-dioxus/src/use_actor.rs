@@ -8,7 +8,7 @@ use rivet_core::{ActorConnection, ActorHandle, ActorKey, ConnStatus, ConnectionS
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::provider::use_rivet_client;
+use crate::provider::use_rivet_context;
 use crate::{Input, UseActorOptions};
 
 /// What [`use_actor`] returns: `Copy`, so it can be moved into closures and passed to
@@ -147,7 +147,7 @@ pub fn use_actor(name: impl Into<Input<String>>, key: impl Into<Input<ActorKey>>
 #[must_use]
 #[doc(alias = "useActor")]
 pub fn use_actor_with_options(options: UseActorOptions) -> UseActor {
-    let client = use_rivet_client();
+    let client = use_rivet_context();
     let fingerprint = options.static_fingerprint();
     let current_options = use_hook(|| CopyValue::new(options.clone()));
     let mut last_fingerprint = use_hook(|| CopyValue::new(fingerprint.clone()));
@@ -174,14 +174,9 @@ pub fn use_actor_with_options(options: UseActorOptions) -> UseActor {
             task.cancel();
         }
         let next = match (&client, resolved) {
-            (None, _) => Err(Error::InvalidInput {
-                field: "client",
-                value: "none".to_owned(),
-                reason: "no rivet_core::Client in context; call use_rivet_provider in an ancestor"
-                    .to_owned(),
-            }),
-            (Some(_), Err(e)) => Err(e),
-            (Some(client), Ok(options)) => client.manager().acquire(options),
+            (Err(e), _) => Err(e.clone()),
+            (Ok(_), Err(e)) => Err(e),
+            (Ok(client), Ok(options)) => client.manager().acquire(options),
         };
         acquired.set(wanted);
         match next {
