@@ -64,7 +64,21 @@ pub(crate) async fn create(
     spec: &CreateSpec,
 ) -> Result<String> {
     let operation = format!("create actor {name} {key}");
-    create_request(client, Method::Post, name, key, spec, &operation).await
+    // Seen against 2.3.19 under load: a create racing an actor that was created a moment
+    // before with the same key answers 400 `actor.destroyed_during_creation` (the engine made
+    // the new actor, found the key taken, destroyed it) instead of `actor.duplicate_key`.
+    // Asking again gets the precise answer.
+    let mut attempts_left = 3;
+    loop {
+        let result = create_request(client, Method::Post, name, key, spec, &operation).await;
+        attempts_left -= 1;
+        match result {
+            Err(err) if attempts_left > 0 && err.code() == Some("destroyed_during_creation") => {
+                crate::runtime::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 async fn create_request(
