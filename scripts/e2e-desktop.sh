@@ -90,11 +90,12 @@ done
 echo "e2e-desktop: window $window on $DISPLAY"
 
 # The button is disabled until the app is connected, so click until the server's count
-# moves (bounded). Its position: the first button in the page layout (see STYLE in main.rs).
+# moves (bounded). Its position in the fixed 640x480 window: below the title, status and
+# count (see STYLE in examples/dioxus-counter/src/main.rs); CLICK_X/CLICK_Y override it.
 xdotool windowmove --sync "$window" 0 0 2>/dev/null || true
 after="$before"
 for attempt in $(seq 1 30); do
-  xdotool mousemove --window "$window" "${CLICK_X:-90}" "${CLICK_Y:-260}" click 1
+  xdotool mousemove --window "$window" "${CLICK_X:-110}" "${CLICK_Y:-225}" click 1
   for _ in $(seq 1 10); do
     after="$(get_count)"
     [ "$after" != "$before" ] && break 2
