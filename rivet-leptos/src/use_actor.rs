@@ -276,7 +276,7 @@ pub struct UseActorReturn {
     pub is_connected: Signal<bool>,
     /// The last error: why the last socket or attempt ended (e.g. the actor rejected the
     /// params), or why the hook could not connect at all (no client provided, invalid
-    /// options). Cleared by the next successful connection.
+    /// options). `None` while connected.
     pub error: Signal<Option<Error>>,
     /// The shared connection, for calling actions (React's `actor.connection`); `None`
     /// while disabled, before mounting and under server rendering. Calls made before it is
@@ -448,9 +448,13 @@ pub fn use_actor_with_options(options: UseActorOptions) -> UseActorReturn {
         status: status.into(),
         is_connected: Signal::derive(move || status.get() == ConnStatus::Connected),
         error: Signal::derive(move || {
-            setup_error
-                .get()
-                .or_else(|| state.with(|s| s.last_error.clone()))
+            setup_error.get().or_else(|| {
+                state.with(|s| {
+                    (s.status != ConnStatus::Connected)
+                        .then(|| s.last_error.clone())
+                        .flatten()
+                })
+            })
         }),
         connection: connection.into(),
         handle: handle.into(),
