@@ -80,7 +80,7 @@ pub(crate) fn no_connection() -> Error {
     }
 }
 
-/// Connects to the actor `name` with `key` (get-or-create) through the [`Client`] of
+/// Connects to the actor `name` with `key` (get-or-create) through the [`Client`](rivet_core::Client) of
 /// [`use_rivet_provider`](crate::use_rivet_provider), sharing one socket with every other
 /// component using the same actor — React's `useActor({ name, key })`.
 ///
