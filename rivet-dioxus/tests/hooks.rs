@@ -34,6 +34,8 @@ struct Probe {
     action_pending: bool,
     identity: Option<String>,
     renders: u32,
+    /// Which render's handler handled the latest event, and the latest render at that time.
+    handled_by_render: Option<(u32, u32)>,
 }
 
 type Shared = Rc<RefCell<Probe>>;
@@ -88,11 +90,15 @@ fn CounterView(props: ViewProps) -> Element {
     let increment = use_actor_action(counter);
     let latest = use_latest_event(counter, "newCount");
     let mut count = use_signal(|| None::<i64>);
+    let this_render = props.probe.borrow().renders + 1;
+    let handler_probe = props.probe.clone();
     use_event(counter, "newCount", move |event| {
+        let mut probe = handler_probe.borrow_mut();
+        probe.handled_by_render = Some((this_render, probe.renders));
         count.set(event.args.first().and_then(Value::as_i64));
     });
     let mut probe = props.probe.borrow_mut();
-    probe.renders += 1;
+    probe.renders = this_render;
     probe.scope = Some(current_scope_id());
     probe.actor = Some(counter);
     probe.action = Some(increment);
@@ -184,7 +190,9 @@ fn mounts_connects_updates_signals_from_events_and_closes_on_unmount() {
         assert!((probe.borrow().actor.unwrap().is_connected).cloned());
         assert_eq!(client.manager().connection_count(), 1);
 
-        // An event caused by someone else (a stateless HTTP call) reaches the signals.
+        // An event caused by someone else (a stateless HTTP call) reaches the signals, through
+        // the handler of the latest render.
+        assert!(probe.borrow().renders > 1, "re-rendered while connecting");
         let endpoint = server.endpoint();
         let http_key = key.clone();
         tokio::task::spawn_blocking(move || {
@@ -204,6 +212,9 @@ fn mounts_connects_updates_signals_from_events_and_closes_on_unmount() {
             p.count == Some(5) && p.latest_event == Some(json!(5))
         })
         .await;
+        let (handler_of, latest) = probe.borrow().handled_by_render.unwrap();
+        assert_eq!(handler_of, latest, "the newest handler is called");
+        assert!(handler_of > 1);
 
         // The action helper: pending while running, then the result.
         let (scope, action) = {
