@@ -207,6 +207,7 @@ fn run() -> Result<(), String> {
                         key,
                     ]);
                     let log = logs.join(format!("{name}-{}.log", figure.name()));
+                    settle(&endpoint);
                     eprint!("[bench] {:<16} {:<15} n={count:<6} ", name, figure.name());
                     let started = Instant::now();
                     let outcome = run_contender(&program[0], &args, &log, options.timeout);
@@ -244,6 +245,40 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", options.out.display()))?;
     eprintln!("[bench] results written to {}", options.out.display());
     Ok(())
+}
+
+/// Waits (bounded: 180 s) until the server creates and answers a fresh actor again.
+///
+/// After a flood of pipelined actions the engine's tunnel to the actor runtime stays backed up
+/// for tens of seconds and new actors fail with `pegboard.route_resolve_query_timeout`; the
+/// next contender must not pay for the previous one.
+fn settle(endpoint: &str) {
+    let started = Instant::now();
+    let mut attempt = 0u32;
+    while started.elapsed() < Duration::from_secs(180) {
+        attempt += 1;
+        let key = rivet_test_support::unique_key("bench-settle");
+        let ok = rivet_test_support::http::action(
+            endpoint,
+            rivet_bench::ACTOR,
+            &key,
+            "getCount",
+            &json!([]),
+            Duration::from_secs(20),
+        )
+        .is_ok_and(|r| r.status == 200);
+        if ok {
+            if attempt > 1 {
+                eprintln!(
+                    "[bench] server settled after {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            return;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    eprintln!("[bench] server still not answering fresh actors after 180 s; going on");
 }
 
 /// A contender binary next to this one (same cargo target directory and profile).
