@@ -49,7 +49,10 @@ pub use use_event::{use_event, use_latest_event};
 ///
 /// ```
 /// use rivet_leptos::prelude::*;
-/// let _ = use_actor; // and the rest of the hooks, options and return types
+///
+/// # let owner = leptos::prelude::Owner::new(); owner.set();
+/// let options: UseActorOptions = UseActorOptions::new("counter", "demo");
+/// assert_eq!(ConnStatus::default().as_str(), "idle");
 /// ```
 pub mod prelude {
     pub use crate::{

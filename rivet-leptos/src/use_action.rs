@@ -44,7 +44,10 @@ use crate::UseActorReturn;
 /// Actions are not dispatched during server rendering; a dispatch there fails with
 /// [`Error::InvalidInput`] because no connection exists.
 #[track_caller]
-pub fn use_actor_action<I, O>(actor: &UseActorReturn, name: impl Into<String>) -> Action<I, Result<O, Error>>
+pub fn use_actor_action<I, O>(
+    actor: &UseActorReturn,
+    name: impl Into<String>,
+) -> Action<I, Result<O, Error>>
 where
     I: Serialize + Clone + Send + Sync + 'static,
     O: DeserializeOwned + Send + Sync + 'static,

@@ -390,10 +390,7 @@ pub fn use_actor_with_options(options: UseActorOptions) -> UseActorReturn {
             return None;
         }
         let built = options.build();
-        let current = built
-            .as_ref()
-            .ok()
-            .map(|o| (o.identity(), o.is_enabled()));
+        let current = built.as_ref().ok().map(|o| (o.identity(), o.is_enabled()));
         if let (Some(Some(previous)), Some(current)) = (&previous, &current) {
             if previous == current {
                 return Some(current.clone());

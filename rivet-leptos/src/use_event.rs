@@ -100,7 +100,10 @@ pub fn use_event(
 /// # Server-side rendering
 /// Always `None` on the server.
 #[track_caller]
-pub fn use_latest_event(actor: &UseActorReturn, name: impl Into<Signal<String>>) -> Signal<Option<Event>> {
+pub fn use_latest_event(
+    actor: &UseActorReturn,
+    name: impl Into<Signal<String>>,
+) -> Signal<Option<Event>> {
     let latest = RwSignal::new(None::<Event>);
     use_event(actor, name, move |event| {
         latest.try_set(Some(event.clone()));

@@ -88,7 +88,10 @@ fn components_share_one_connection_released_on_cleanup() {
 
         owner_a.cleanup();
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(b.is_connected.get_untracked(), "b still holds the connection");
+        assert!(
+            b.is_connected.get_untracked(),
+            "b still holds the connection"
+        );
         assert_eq!(client.manager().connection_count(), 1);
 
         owner_b.cleanup();
@@ -98,7 +101,10 @@ fn components_share_one_connection_released_on_cleanup() {
         .await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while server_conn_count(&client, &key).await != 1 {
-            assert!(tokio::time::Instant::now() < deadline, "server still sees the socket");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server still sees the socket"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     });
@@ -241,7 +247,10 @@ fn disabled_opens_nothing_until_enabled() {
         any_spawner::Executor::tick().await;
         assert_eq!(actor.status.get_untracked(), ConnStatus::Idle);
         assert!(actor.connection.get_untracked().is_none());
-        assert!(actor.handle.get_untracked().is_some(), "the handle works while disabled");
+        assert!(
+            actor.handle.get_untracked().is_some(),
+            "the handle works while disabled"
+        );
         assert_eq!(client.manager().connection_count(), 0);
 
         enabled.set(true);
@@ -264,10 +273,16 @@ fn without_a_provider_the_hook_reports_an_error() {
     run(async {
         let owner = Owner::new();
         let actor = owner.with(|| use_actor("counter", "x"));
-        until(5, "error reported", || actor.error.get_untracked().is_some()).await;
+        until(5, "error reported", || {
+            actor.error.get_untracked().is_some()
+        })
+        .await;
         assert!(matches!(
             actor.error.get_untracked(),
-            Some(Error::InvalidInput { field: "client", .. })
+            Some(Error::InvalidInput {
+                field: "client",
+                ..
+            })
         ));
         let action = owner.with(|| use_actor_action::<(), i64>(&actor, "getCount"));
         owner.with(|| action.dispatch(()));

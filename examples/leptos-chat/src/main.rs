@@ -2,7 +2,8 @@
 //! `{token, user}` to the test server's `chatRoom` actor, which rejects a wrong token.
 //! Messages arrive as `message` events.
 //!
-//! Run it with `bash scripts/run-web-example.sh leptos-chat`. Query parameters:
+//! Run it with `bash scripts/demo.sh` (starts a RivetKit server, builds and serves both Leptos
+//! examples, prints their URLs). Query parameters:
 //! `?endpoint=` (default http://127.0.0.1:6420), `?room=`, `?user=`, `?token=`.
 
 use leptos::prelude::*;
@@ -26,7 +27,7 @@ fn query(name: &str) -> Option<String> {
 }
 
 /// One chat line.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Message {
     user: String,
     text: String,

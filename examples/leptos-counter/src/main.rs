@@ -1,9 +1,8 @@
 //! A counter shared by every tab: `count`, increment buttons, live updates from other tabs
 //! via the `newCount` event, and the connection status.
 //!
-//! Run it with `bash scripts/run-web-example.sh leptos-counter` (starts a RivetKit server on
-//! 127.0.0.1:6420 unless one runs, builds, serves on http://127.0.0.1:8080). Query
-//! parameters: `?endpoint=` (default http://127.0.0.1:6420) and `?key=` (the counter's key).
+//! Run it with `bash scripts/demo.sh` (starts a RivetKit server on 127.0.0.1:6420, builds
+//! both Leptos examples for the browser, serves them and prints their URLs). Query parameters: `?endpoint=` (default http://127.0.0.1:6420) and `?key=` (the counter's key).
 
 use leptos::prelude::*;
 use rivet_leptos::prelude::*;
