@@ -12,8 +12,8 @@
 # Specs get: RIVET_ENDPOINT (the server), RIVET_PROXY_ENDPOINT (the server through the proxy),
 # RIVET_CONTROL (the proxy's control endpoint: GET /drop, /refuse/{on,off}, /stats), WEB_DIST
 # (built examples, one directory per crate) and ARTIFACTS (screenshots; default
-# target/e2e-artifacts). Other knobs: E2E_SKIP_BUILD=1 reuses target/web; --release-style
-# builds with E2E_RELEASE=1.
+# target/e2e-artifacts). Other knobs: E2E_SKIP_BUILD=1 reuses target/web; E2E_RELEASE=1 uses
+# size-optimised builds (build-web.sh --release).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -13,7 +13,8 @@ import { action, control, env, screenshot, serveStatic, spec, until, waitFor } f
 const unique = (prefix) =>
   `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
 const pageUrl = (site, params) => `${site.url}/?${new URLSearchParams(params)}`;
-const connected = (page) => waitFor(page, "#status", (t) => t === "connected", 20000);
+// Generous: creating a fresh actor on a busy machine has taken over 15 s.
+const connected = (page) => waitFor(page, "#status", (t) => t === "connected", 40000);
 
 /** Records every text #status shows, so a short-lived state is not missed. */
 async function recordStatuses(page) {
