@@ -9,8 +9,7 @@
 
 use dioxus::prelude::*;
 use rivet_dioxus::{
-    use_actor_action, use_actor_with_options, use_event, use_rivet_endpoint, Input,
-    UseActorOptions,
+    use_actor_action, use_actor_with_options, use_event, use_rivet_endpoint, Input, UseActorOptions,
 };
 use serde_json::{json, Value};
 
@@ -54,9 +53,15 @@ fn App() -> Element {
     if let Err(error) = use_rivet_endpoint(endpoint.clone()) {
         return rsx! { p { class: "error", "invalid endpoint {endpoint}: {error}" } };
     }
-    let mut room = use_signal(|| platform::setting("room", "RIVET_CHAT_ROOM").unwrap_or_else(|| "general".into()));
-    let mut user = use_signal(|| platform::setting("user", "RIVET_CHAT_USER").unwrap_or_else(|| "guest".into()));
-    let mut token = use_signal(|| platform::setting("token", "RIVET_CHAT_TOKEN").unwrap_or_else(|| "secret".into()));
+    let mut room = use_signal(|| {
+        platform::setting("room", "RIVET_CHAT_ROOM").unwrap_or_else(|| "general".into())
+    });
+    let mut user = use_signal(|| {
+        platform::setting("user", "RIVET_CHAT_USER").unwrap_or_else(|| "guest".into())
+    });
+    let mut token = use_signal(|| {
+        platform::setting("token", "RIVET_CHAT_TOKEN").unwrap_or_else(|| "secret".into())
+    });
     rsx! {
         style { {STYLE} }
         h1 { "rivet-dioxus chat" }
@@ -72,10 +77,9 @@ fn App() -> Element {
 #[component]
 fn Chat(room: ReadSignal<String>, user: ReadSignal<String>, token: ReadSignal<String>) -> Element {
     // Changing the room, the user or the token reconnects with the new params.
-    let chat = use_actor_with_options(
-        UseActorOptions::new("chatRoom", room)
-            .params(Input::from_fn(move || json!({ "token": token(), "user": user() }))),
-    );
+    let chat = use_actor_with_options(UseActorOptions::new("chatRoom", room).params(
+        Input::from_fn(move || json!({ "token": token(), "user": user() })),
+    ));
     let mut lines = use_signal(Vec::<Line>::new);
     let mut draft = use_signal(String::new);
     let send = use_actor_action(chat);

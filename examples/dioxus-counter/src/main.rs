@@ -33,7 +33,9 @@ fn App() -> Element {
     if let Err(error) = use_rivet_endpoint(endpoint.clone()) {
         return rsx! { p { class: "error", "invalid endpoint {endpoint}: {error}" } };
     }
-    let key = use_hook(|| platform::setting("key", "RIVET_COUNTER_KEY").unwrap_or_else(|| "dioxus-counter".into()));
+    let key = use_hook(|| {
+        platform::setting("key", "RIVET_COUNTER_KEY").unwrap_or_else(|| "dioxus-counter".into())
+    });
     rsx! {
         style { {STYLE} }
         h1 { "rivet-dioxus counter" }
