@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The demo: starts a real local RivetKit server (tests/server, rivetkit 2.3.19) and runs the
-# native counter example against it. Everything started here is stopped on exit.
-#   RIVET_DEMO_PORT   gateway port (default 6420; 6421 and 6430 are used too)
-#   RIVET_DEMO_KEEP=1 keep the server running after the example, until Ctrl-C
+# The demo: starts a real local RivetKit server (tests/server, rivetkit 2.3.19), runs the native
+# counter example against it, then serves the Leptos counter and chat examples (built for the
+# browser) and prints their URLs; Ctrl-C stops everything started here.
+#   RIVET_DEMO_PORT    gateway port (default 6420; 6421 and 6430 are used too)
+#   RIVET_DEMO_WEB=0   skip the web examples (native example only)
+#   RIVET_DEMO_CHECK=1 serve the pages, fetch each once and exit (for automated checks)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,8 +12,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rivet-rs/target}"
 port="${RIVET_DEMO_PORT:-6420}"
 
 bash scripts/setup.sh
-echo "==> building the example"
+echo "==> building the examples"
 cargo build -q --locked -p counter-cli
+web_examples=(leptos-counter leptos-chat)
+if [ "${RIVET_DEMO_WEB:-1}" = "1" ]; then
+  bash scripts/build-web.sh "${web_examples[@]}" >/dev/null
+fi
 
 data="$(mktemp -d "${TMPDIR:-/tmp}/rivet-demo-XXXXXX")"
 node_pid=""
@@ -55,7 +61,9 @@ echo "==> server ready"
 
 RIVET_ENDPOINT="http://127.0.0.1:$port" "$CARGO_TARGET_DIR/debug/counter-cli"
 
-if [ "${RIVET_DEMO_KEEP:-0}" = "1" ]; then
-  echo "==> server still running on http://127.0.0.1:$port; Ctrl-C to stop"
-  wait "$node_pid"
+if [ "${RIVET_DEMO_WEB:-1}" = "1" ]; then
+  echo "==> web examples (server on http://127.0.0.1:$port):"
+  dirs=()
+  for example in "${web_examples[@]}"; do dirs+=("${WEB_DIST:-$root/target/web}/$example"); done
+  node scripts/serve-web.mjs "http://127.0.0.1:$port" "${dirs[@]}"
 fi

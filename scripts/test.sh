@@ -18,8 +18,8 @@ cargo fmt --all -- --check
 step "clippy (native, all targets)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "clippy (wasm32: rivet-core and its browser tests)"
-cargo clippy -p rivet-core --target wasm32-unknown-unknown --locked -- -D warnings
+step "clippy (wasm32: rivet-core, the hook crates and the browser tests)"
+cargo clippy -p rivet-core -p rivet-leptos -p rivet-dioxus --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p rivet-wasm-tests --target wasm32-unknown-unknown --tests --locked -- -D warnings
 
 step "the wasm32 build pulls no native-only crates"
@@ -29,8 +29,17 @@ if cargo tree -p rivet-core --target wasm32-unknown-unknown -e normal --locked \
   exit 1
 fi
 
+# The web examples' own trees (the frameworks may bring getrandom with its browser backend).
+for example in leptos-counter dioxus-counter; do
+  if cargo tree -p "$example" --target wasm32-unknown-unknown -e normal --locked \
+      | grep -E '^[^a-z]*(tokio|mio|reqwest|rustls|tokio-tungstenite) v'; then
+    echo "native-only crates in the wasm32 build of $example (above)" >&2
+    exit 1
+  fi
+done
+
 step "docs (warnings denied)"
-RUSTDOCFLAGS="-D warnings" cargo doc -p rivet-core --no-deps --locked --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc -p rivet-core -p rivet-leptos -p rivet-dioxus --no-deps --locked --quiet
 
 engine_pids() { ps -eo pid=,args= | awk '/[r]ivet-engine start/ {print $1}' | sort; }
 engines_before="$(engine_pids)"
@@ -92,6 +101,16 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --locked -p rivet-wasm-tests --target wasm32-unknown-unknown
 echo "browser tests took $((SECONDS - wasm_started)) s (build included)"
 stop_test_server
+
+step "web examples end to end (Leptos and Dioxus web in headless Chromium, real server)"
+bash scripts/e2e.sh
+
+step "Dioxus desktop example in a real window (Xvfb), real server"
+bash scripts/e2e-desktop.sh
+
+step "the demo serves its pages"
+RIVET_DEMO_CHECK=1 RIVET_DEMO_PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')" \
+  bash scripts/demo.sh
 
 step "no orphaned rivet-engine"
 # Servers of test binaries are stopped by their harness (or its watchdog, within seconds).
