@@ -95,19 +95,20 @@ fn latency(samples: &mut [Duration]) -> Metrics {
     out
 }
 
+/// CPU time of this process: the sum of `/proc/self/task/*/schedstat` (ns on CPU per thread),
+/// as in `benches/rivet-bench`.
 fn cpu_time() -> Result<Duration, String> {
-    let stat = std::fs::read_to_string("/proc/self/stat").map_err(err)?;
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or("bad stat")?;
-    let fields: Vec<u64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    match fields.as_slice() {
-        [utime, stime] => Ok(Duration::from_millis((utime + stime) * 10)),
-        _ => Err("bad /proc/self/stat".into()),
+    let mut nanos = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").map_err(err)?.flatten() {
+        if let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) {
+            nanos += stat
+                .split_whitespace()
+                .next()
+                .and_then(|f| f.parse::<u64>().ok())
+                .ok_or("malformed schedstat")?;
+        }
     }
+    Ok(Duration::from_nanos(nanos))
 }
 
 fn rss_bytes() -> Result<u64, String> {
