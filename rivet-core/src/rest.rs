@@ -64,21 +64,51 @@ pub(crate) async fn create(
     spec: &CreateSpec,
 ) -> Result<String> {
     let operation = format!("create actor {name} {key}");
-    // Seen against 2.3.19 under load: a create racing an actor that was created a moment
-    // before with the same key answers 400 `actor.destroyed_during_creation` (the engine made
-    // the new actor, found the key taken, destroyed it) instead of `actor.duplicate_key`.
-    // Asking again gets the precise answer.
+    // Seen against 2.3.19: a create whose key is already taken sometimes answers 400
+    // `actor.destroyed_during_creation` (the engine made a new actor, found the key taken and
+    // destroyed it) instead of `actor.duplicate_key`. Look the key up: if an actor has it,
+    // report what happened as `duplicate_key`; if not, the race was with a dying actor and
+    // asking again is right.
     let mut attempts_left = 3;
     loop {
         let result = create_request(client, Method::Post, name, key, spec, &operation).await;
         attempts_left -= 1;
         match result {
-            Err(err) if attempts_left > 0 && err.code() == Some("destroyed_during_creation") => {
+            Err(err) if err.code() == Some("destroyed_during_creation") => {
+                if let Some(existing) = find_by_key(client, name, key).await? {
+                    return Err(duplicate_key(name, key, &existing, &err));
+                }
+                if attempts_left == 0 {
+                    return Err(err);
+                }
                 crate::runtime::sleep(std::time::Duration::from_millis(100)).await;
             }
             other => return other,
         }
     }
+}
+
+/// The `actor.duplicate_key` error the engine gives for a taken key, built when it reported
+/// the same situation as `destroyed_during_creation`.
+fn duplicate_key(
+    name: &str,
+    key: &ActorKey,
+    existing: &str,
+    reported: &crate::Error,
+) -> crate::Error {
+    let mut err = crate::ServerError::new(
+        "actor",
+        "duplicate_key",
+        format!(
+            "an actor {name} with key {key} already exists ({existing}); the engine reported: {reported}"
+        ),
+    );
+    err.metadata = Some(serde_json::json!({
+        "existing_actor_id": existing,
+        "key": key.rest_form(),
+    }));
+    err.status = Some(400);
+    err.into_error()
 }
 
 async fn create_request(
