@@ -5,9 +5,9 @@
 //! `Send + Sync` and ordinary storage is used, so nothing is ever dropped on a foreign thread.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
+use rivet_core::runtime::BoxFuture;
 use rivet_core::Result;
 use serde_json::Value;
 
@@ -67,38 +67,13 @@ pub trait MaybeSendSync {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> MaybeSendSync for T {}
 
-/// `Send` natively, nothing in the browser: the bound `rivet-core` puts on futures (such as
-/// the one a params function returns) on each target.
-///
-/// ```
-/// fn takes<F: rivet_leptos::MaybeSend>(_: F) {}
-/// takes(async { 1 });
-/// ```
-#[cfg(not(target_arch = "wasm32"))]
-pub trait MaybeSend: Send {}
-#[cfg(not(target_arch = "wasm32"))]
-impl<T: Send + ?Sized> MaybeSend for T {}
-
-/// `Send` natively, nothing in the browser: the bound `rivet-core` puts on futures (such as
-/// the one a params function returns) on each target.
-///
-/// ```ignore
-/// fn takes<F: rivet_leptos::MaybeSend>(_: F) {}
-/// takes(async { 1 });
-/// ```
-#[cfg(target_arch = "wasm32")]
-pub trait MaybeSend {}
-#[cfg(target_arch = "wasm32")]
-impl<T: ?Sized> MaybeSend for T {}
+/// `Send` natively, nothing in the browser: rivet-core's bound on futures (such as the one a
+/// params function returns), re-exported so hook users name one trait.
+pub use rivet_core::runtime::MaybeSend;
 
 /// A boxed params future, `Send` where the target needs it.
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) type ParamsFuture = Pin<Box<dyn Future<Output = Result<Value>> + Send>>;
-/// A boxed params future, `Send` where the target needs it.
-#[cfg(target_arch = "wasm32")]
-pub(crate) type ParamsFuture = Pin<Box<dyn Future<Output = Result<Value>>>>;
+pub(crate) type ParamsFuture = BoxFuture<'static, Result<Value>>;
 
-/// A shared params function, `Send + Sync` where the target needs it.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) type ParamsFn = Arc<dyn Fn() -> ParamsFuture + Send + Sync>;
 /// A shared params function, `Send + Sync` where the target needs it.
