@@ -20,37 +20,22 @@ done
 
 echo "e2e-desktop: building dioxus-counter (desktop) and rivet-test-server"
 cargo build --locked -p dioxus-counter --features desktop
-cargo build --locked -p rivet-test-support --bin rivet-test-server
 app="$CARGO_TARGET_DIR/debug/dioxus-counter"
-server_bin="$CARGO_TARGET_DIR/debug/rivet-test-server"
+# shellcheck source=lib/test-server.sh
+. scripts/lib/test-server.sh
 
-server_pid="" xvfb_pid="" app_pid=""
+xvfb_pid="" app_pid=""
 cleanup() {
   set +e
   [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
   [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null
-  # Closing its stdin stops the server (node and the engine) cleanly.
-  exec 3>&- 2>/dev/null
-  if [ -n "$server_pid" ]; then
-    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  fi
+  stop_test_server
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# The server: stays up while fd 3 (its stdin) is open.
-mkfifo "$work/server-in"
-"$server_bin" <"$work/server-in" >"$work/server.env" 2>"$work/server.log" &
-server_pid=$!
-exec 3>"$work/server-in"
-for _ in $(seq 1 1200); do
-  grep -q '^RIVET_TEST_READY=1' "$work/server.env" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; echo "e2e-desktop: server exited" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q '^RIVET_TEST_READY=1' "$work/server.env" || { echo "e2e-desktop: server not ready in 120 s" >&2; exit 1; }
-endpoint="$(sed -n 's/^RIVET_TEST_ENDPOINT=//p' "$work/server.env")"
+start_test_server "$work"
+endpoint="$RIVET_TEST_ENDPOINT"
 echo "e2e-desktop: server at $endpoint"
 
 key="dx-desktop-$$-$(date +%s)"

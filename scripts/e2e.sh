@@ -66,34 +66,15 @@ fi
 
 step "starting the test server (rivet-test-server: server + fault proxy)"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/rivet-e2e-XXXXXX")"
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    exec 9>&- # EOF on its stdin: it stops node and the engine and removes its data dir
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
+# shellcheck source=lib/test-server.sh
+. scripts/lib/test-server.sh
+cleanup() {
+  stop_test_server
   rm -rf "$tmp"
 }
-trap stop_server EXIT
+trap cleanup EXIT
 trap 'exit 130' INT TERM
-cargo build --locked --quiet -p rivet-test-support --bin rivet-test-server
-mkfifo "$tmp/stdin"
-"$CARGO_TARGET_DIR/debug/rivet-test-server" <"$tmp/stdin" >"$tmp/server.env" 2>"$tmp/server.log" &
-server_pid=$!
-exec 9<>"$tmp/stdin" # hold the write end open for as long as the server should run
-for _ in $(seq 1 360); do
-  grep -q '^RIVET_TEST_READY=1$' "$tmp/server.env" && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.5
-done
-if ! grep -q '^RIVET_TEST_READY=1$' "$tmp/server.env"; then
-  echo "rivet-test-server did not come up:" >&2
-  cat "$tmp/server.log" >&2
-  exit 1
-fi
-# shellcheck disable=SC1091
-. "$tmp/server.env"
+start_test_server "$tmp"
 export RIVET_ENDPOINT="$RIVET_TEST_ENDPOINT"
 export RIVET_PROXY_ENDPOINT="$RIVET_TEST_PROXY_ENDPOINT"
 export RIVET_CONTROL="$RIVET_TEST_CONTROL"
@@ -110,7 +91,7 @@ for spec in "${specs[@]}"; do
   echo "($((SECONDS - started)) s)"
 done
 
-stop_server
+cleanup
 echo
 echo "screenshots: $ARTIFACTS"
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -53,36 +53,15 @@ step "browser tests (wasm32 in headless Chromium, against a real server)"
 # rivet-test-server bin: it prints its endpoints and runs until its stdin closes (or, if this
 # script is killed, until its watchdogs notice). The endpoints are compiled into the tests.
 wasm_tmp="$(mktemp -d "${TMPDIR:-/tmp}/rivet-wasm-XXXXXX")"
-test_server_pid=""
-stop_test_server() {
-  if [ -n "$test_server_pid" ]; then
-    exec 9>&- # EOF on its stdin: it stops node and the engine and removes its data dir
-    wait "$test_server_pid" 2>/dev/null || true
-    test_server_pid=""
-  fi
+# shellcheck source=lib/test-server.sh
+. scripts/lib/test-server.sh
+cleanup_wasm() {
+  stop_test_server
   rm -rf "$wasm_tmp"
 }
-trap stop_test_server EXIT
+trap cleanup_wasm EXIT
 trap 'exit 130' INT TERM
-cargo build --locked --quiet -p rivet-test-support --bin rivet-test-server
-mkfifo "$wasm_tmp/stdin"
-"$CARGO_TARGET_DIR/debug/rivet-test-server" <"$wasm_tmp/stdin" >"$wasm_tmp/server.env" 2>"$wasm_tmp/server.log" &
-test_server_pid=$!
-exec 9<>"$wasm_tmp/stdin" # hold the write end open for as long as the server should run
-for _ in $(seq 1 360); do
-  grep -q '^RIVET_TEST_READY=1$' "$wasm_tmp/server.env" && break
-  if ! kill -0 "$test_server_pid" 2>/dev/null; then break; fi
-  sleep 0.5
-done
-if ! grep -q '^RIVET_TEST_READY=1$' "$wasm_tmp/server.env"; then
-  echo "rivet-test-server did not come up:" >&2
-  cat "$wasm_tmp/server.log" >&2
-  exit 1
-fi
-set -a
-# shellcheck disable=SC1091
-. "$wasm_tmp/server.env"
-set +a
+start_test_server "$wasm_tmp"
 cat "$wasm_tmp/server.env"
 # The committed webdriver.json (Chromium flags) plus a fresh profile directory.
 node -e '
@@ -100,7 +79,7 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   WASM_BINDGEN_TEST_TIMEOUT=300 \
   cargo test --locked -p rivet-wasm-tests --target wasm32-unknown-unknown
 echo "browser tests took $((SECONDS - wasm_started)) s (build included)"
-stop_test_server
+cleanup_wasm
 
 step "web examples end to end (Leptos and Dioxus web in headless Chromium, real server)"
 bash scripts/e2e.sh
