@@ -32,17 +32,23 @@ pub struct Lease {
     shared: Arc<ManagerShared>,
     identity: ActorIdentity,
     handle: ActorHandle,
-    /// `None` for a disabled lease.
-    entry: Option<Arc<Entry>>,
-    /// What a disabled lease reports: `Idle`, for ever.
-    idle: Observable<ConnectionState>,
+    hold: Hold,
+}
+
+/// What a lease holds.
+#[derive(Clone)]
+enum Hold {
+    /// A share of the connection of its identity.
+    Shared(Arc<Entry>),
+    /// Nothing (disabled options): the state stays `Idle`.
+    Disabled(Observable<ConnectionState>),
 }
 
 impl std::fmt::Debug for Lease {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Lease")
             .field("identity", &self.identity)
-            .field("enabled", &self.entry.is_some())
+            .field("enabled", &self.is_enabled())
             .field("status", &self.status())
             .finish()
     }
@@ -59,8 +65,7 @@ impl Lease {
             shared,
             identity,
             handle,
-            entry: Some(entry),
-            idle: Observable::new(ConnectionState::default()),
+            hold: Hold::Shared(entry),
         }
     }
 
@@ -73,8 +78,7 @@ impl Lease {
             shared,
             identity,
             handle,
-            entry: None,
-            idle: Observable::new(ConnectionState::default()),
+            hold: Hold::Disabled(Observable::new(ConnectionState::default())),
         }
     }
 
@@ -85,7 +89,14 @@ impl Lease {
 
     /// Whether this lease has a connection (its options were enabled).
     pub fn is_enabled(&self) -> bool {
-        self.entry.is_some()
+        matches!(self.hold, Hold::Shared(_))
+    }
+
+    fn entry(&self) -> Option<&Arc<Entry>> {
+        match &self.hold {
+            Hold::Shared(entry) => Some(entry),
+            Hold::Disabled(_) => None,
+        }
     }
 
     /// The stateless handle of the actor (HTTP actions, queues, raw fetch), with the lease's
@@ -97,7 +108,7 @@ impl Lease {
     /// The shared connection, for calling actions; `None` when disabled. Calls made before
     /// it is connected wait in its queue.
     pub fn connection(&self) -> Option<ActorConnection> {
-        self.entry.as_ref().map(|entry| entry.connection.clone())
+        self.entry().map(|entry| entry.connection.clone())
     }
 
     /// The state right now (the same for every lease of this identity).
@@ -122,9 +133,9 @@ impl Lease {
 
     /// The state as an observable value, for adapters that turn it into signals.
     pub fn observable_state(&self) -> Observable<ConnectionState> {
-        match &self.entry {
-            Some(entry) => entry.connection.observable_state(),
-            None => self.idle.clone(),
+        match &self.hold {
+            Hold::Shared(entry) => entry.connection.observable_state(),
+            Hold::Disabled(idle) => idle.clone(),
         }
     }
 
@@ -136,7 +147,7 @@ impl Lease {
     /// Resolves when connected; fails with the terminal error, or with
     /// [`Error::InvalidInput`] for a disabled lease (it would never connect).
     pub async fn ready(&self) -> Result<()> {
-        match &self.entry {
+        match self.entry() {
             Some(entry) => entry.connection.ready().await,
             None => Err(Error::invalid(
                 "enabled",
@@ -148,7 +159,7 @@ impl Lease {
 
     /// Tries again now after a terminal error (or skips a scheduled retry's wait).
     pub fn reconnect(&self) {
-        if let Some(entry) = &self.entry {
+        if let Some(entry) = self.entry() {
             entry.connection.reconnect();
         }
     }
@@ -162,7 +173,7 @@ impl Lease {
         event: &str,
         callback: impl Fn(&Event) + Send + Sync + 'static,
     ) -> EventSubscription {
-        match &self.entry {
+        match self.entry() {
             Some(entry) => entry.connection.on(event, callback),
             None => EventSubscription::inert(event),
         }
@@ -173,7 +184,7 @@ impl Lease {
     /// On a disabled lease the guard is inert.
     #[cfg(target_arch = "wasm32")]
     pub fn on(&self, event: &str, callback: impl Fn(&Event) + 'static) -> EventSubscription {
-        match &self.entry {
+        match self.entry() {
             Some(entry) => entry.connection.on(event, callback),
             None => EventSubscription::inert(event),
         }
@@ -182,7 +193,7 @@ impl Lease {
     /// A stream of `event`'s occurrences; dropping it unsubscribes. On a disabled lease the
     /// stream ends at once.
     pub fn events(&self, event: &str) -> EventStream {
-        match &self.entry {
+        match self.entry() {
             Some(entry) => entry.connection.events(event),
             None => EventStream::ended(event),
         }
@@ -191,22 +202,21 @@ impl Lease {
 
 impl Clone for Lease {
     fn clone(&self) -> Self {
-        if let Some(entry) = &self.entry {
+        if let Some(entry) = self.entry() {
             self.shared.retain(&self.identity, entry);
         }
         Self {
             shared: self.shared.clone(),
             identity: self.identity.clone(),
             handle: self.handle.clone(),
-            entry: self.entry.clone(),
-            idle: self.idle.clone(),
+            hold: self.hold.clone(),
         }
     }
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if let Some(entry) = &self.entry {
+        if let Some(entry) = self.entry() {
             self.shared.release(&self.identity, entry);
         }
     }

@@ -220,11 +220,12 @@ impl ConnectionManager {
         let shared = self.shared().clone();
         let mut state = shared.lock();
         if let Some(slot) = state.slots.get_mut(&identity) {
-            let usable = !matches!(
-                slot.entry.connection.state().last_error,
-                Some(Error::Disposed { .. })
-            ) || slot.entry.connection.status() != ConnStatus::Idle;
-            if usable {
+            // A connection ended by `Client::dispose` is replaced; any other (even one
+            // stopped by a terminal error) is shared as it is.
+            let current = slot.entry.connection.state();
+            let disposed = current.status == ConnStatus::Idle
+                && matches!(current.last_error, Some(Error::Disposed { .. }));
+            if !disposed {
                 slot.leases += 1;
                 slot.generation += 1;
                 let entry = slot.entry.clone();
