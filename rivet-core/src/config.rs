@@ -4,9 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use url::Url;
-
-use crate::{Encoding, Error, Result};
+use crate::{endpoint_url, Encoding, Error, Result};
 
 /// The endpoint used when none is configured: a local RivetKit engine.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:6420";
@@ -362,28 +360,28 @@ struct ParsedEndpoint {
 /// Applies the JS client's rules: a valid http(s) URL, no query, no fragment, no token
 /// without a namespace.
 fn parse_endpoint(raw: &str) -> Result<ParsedEndpoint> {
-    let mut url = Url::parse(raw).map_err(|e| {
+    let url = endpoint_url::parse(raw).map_err(|e| {
         Error::invalid(
             "endpoint",
             redact(raw),
             format!("not a valid URL ({e}); expected e.g. http://127.0.0.1:6420"),
         )
     })?;
-    if !matches!(url.scheme(), "http" | "https") {
+    if !matches!(url.scheme.as_str(), "http" | "https") {
         return Err(Error::invalid(
             "endpoint",
             redact(raw),
             "the scheme must be http or https (WebSocket URLs are derived from it)",
         ));
     }
-    if url.query().is_some() {
+    if url.has_query {
         return Err(Error::invalid(
             "endpoint",
             redact(raw),
             "must not contain a query string",
         ));
     }
-    if url.fragment().is_some() {
+    if url.has_fragment {
         return Err(Error::invalid(
             "endpoint",
             redact(raw),
@@ -395,8 +393,12 @@ fn parse_endpoint(raw: &str) -> Result<ParsedEndpoint> {
             .decode_utf8_lossy()
             .into_owned()
     };
-    let namespace = Some(url.username()).filter(|u| !u.is_empty()).map(decode);
-    let token = url.password().map(decode).filter(|t| !t.is_empty());
+    let namespace = Some(url.username.as_str())
+        .filter(|u| !u.is_empty())
+        .map(decode);
+    let token = Some(url.password.as_str())
+        .filter(|t| !t.is_empty())
+        .map(decode);
     if token.is_some() && namespace.is_none() {
         return Err(Error::invalid(
             "endpoint",
@@ -404,10 +406,7 @@ fn parse_endpoint(raw: &str) -> Result<ParsedEndpoint> {
             "has a token without a namespace; write https://namespace:token@host",
         ));
     }
-    // Clearing the credentials of a URL that has a host cannot fail.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    let endpoint = url.as_str().trim_end_matches('/').to_owned();
+    let endpoint = url.without_credentials.trim_end_matches('/').to_owned();
     Ok(ParsedEndpoint {
         endpoint,
         namespace,
@@ -415,20 +414,22 @@ fn parse_endpoint(raw: &str) -> Result<ParsedEndpoint> {
     })
 }
 
-/// Replaces the password part of a URL-ish string, so errors never carry a token.
+/// Hides the password of a URL-ish string (`scheme://user:***@host`), so errors never carry a
+/// token. Works on the text as written, parseable or not.
 fn redact(raw: &str) -> String {
-    match Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        Ok(_) => raw.to_owned(),
-        Err(_) => match (raw.find("://"), raw.rfind('@')) {
-            (Some(scheme_end), Some(at)) if at > scheme_end => {
-                format!("{}://***@{}", &raw[..scheme_end], &raw[at + 1..])
-            }
-            _ => raw.to_owned(),
-        },
+    let Some(scheme_end) = raw.find("://") else {
+        return raw.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let Some(at) = raw[authority_start..]
+        .rfind('@')
+        .map(|i| authority_start + i)
+    else {
+        return raw.to_owned();
+    };
+    match raw[authority_start..at].find(':') {
+        Some(colon) => format!("{}:***{}", &raw[..authority_start + colon], &raw[at..]),
+        None => raw.to_owned(),
     }
 }
 
@@ -483,6 +484,7 @@ mod tests {
     fn rejects_what_the_js_client_rejects() {
         for bad in [
             "nope",
+            "http://h/?",
             "http://h/?q=1",
             "http://h/#frag",
             "https://:tok@h",
@@ -527,6 +529,9 @@ mod tests {
         let err = ClientConfig::new("https://:hunter2@h").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
         let err = ClientConfig::new("https://ns:hunter2@h/?q").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(err.to_string().contains("https://ns:***@h/?q"), "{err}");
+        let err = ClientConfig::new("https://ns:hunter2@h@/ bad").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 

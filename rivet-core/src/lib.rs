@@ -25,6 +25,7 @@
 pub mod client;
 pub mod config;
 pub mod connection;
+mod endpoint_url;
 pub mod error;
 mod gateway;
 pub mod handle;

@@ -20,6 +20,38 @@ async fn the_page_and_the_server_are_on_different_origins() {
     assert_ne!(origin, endpoint(), "the test must be cross-origin");
 }
 
+/// In the browser the endpoint is parsed by the page's own `URL`; the rules are the native ones.
+#[wasm_bindgen_test]
+fn endpoints_follow_the_same_rules_with_the_browsers_url_parser() {
+    use rivet_core::ClientConfig;
+    let c = ClientConfig::new("HTTPS://ns%20x:tok%2Fen@API.example.com:443/base/").unwrap();
+    assert_eq!(c.endpoint(), "https://api.example.com/base");
+    assert_eq!(c.namespace(), "ns x");
+    assert_eq!(c.token().unwrap().expose(), "tok/en");
+    for bad in [
+        "nope",
+        "http://h/?",
+        "http://h/?q=1",
+        "http://h/#",
+        "https://:tok@h",
+        "ws://h",
+    ] {
+        let err = ClientConfig::new(bad).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidInput {
+                    field: "endpoint",
+                    ..
+                }
+            ),
+            "{bad}: {err}"
+        );
+    }
+    let err = ClientConfig::new("https://ns:hunter2@h/?q").unwrap_err();
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
 #[wasm_bindgen_test]
 async fn actions_round_trip_in_every_encoding() {
     for encoding in Encoding::ALL {
