@@ -207,16 +207,29 @@ fn run() -> Result<(), String> {
                         key,
                     ]);
                     let log = logs.join(format!("{name}-{}.log", figure.name()));
-                    settle(&endpoint);
-                    eprint!("[bench] {:<16} {:<15} n={count:<6} ", name, figure.name());
-                    let started = Instant::now();
-                    let outcome = run_contender(&program[0], &args, &log, options.timeout);
-                    eprintln!(
-                        "{:>6.1} s  {}",
-                        started.elapsed().as_secs_f64(),
-                        summary(&outcome)
-                    );
-                    outcome
+                    // A failed run gets one more try on a settled server: the engine's
+                    // backlog (see `settle`) must not decide which client "fails".
+                    let mut first_error = None;
+                    loop {
+                        settle(&endpoint);
+                        eprint!("[bench] {:<16} {:<15} n={count:<6} ", name, figure.name());
+                        let started = Instant::now();
+                        let mut outcome = run_contender(&program[0], &args, &log, options.timeout);
+                        eprintln!(
+                            "{:>6.1} s  {}",
+                            started.elapsed().as_secs_f64(),
+                            summary(&outcome)
+                        );
+                        if outcome["ok"] == json!(true) || first_error.is_some() {
+                            if let (Some(first), Some(fields)) =
+                                (first_error, outcome.as_object_mut())
+                            {
+                                fields.insert("first_attempt_error".into(), first);
+                            }
+                            break outcome;
+                        }
+                        first_error = Some(outcome["error"].clone());
+                    }
                 }
                 Some(Launcher::Unavailable(why)) => json!({ "ok": false, "error": why }),
                 None => continue,

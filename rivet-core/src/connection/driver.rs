@@ -21,6 +21,10 @@ use crate::tracker::ConnectionGuard;
 use crate::transport::{self, WsIn, WsOut, WsSocket};
 use crate::{Encoding, Error, Result, ServerError};
 
+/// At most this many queued frames are fed before one flush, so a flood of calls cannot keep
+/// the driver from reading.
+const MAX_FRAMES_PER_WRITE: usize = 256;
+
 /// An action waiting for the socket.
 struct Queued {
     id: u64,
@@ -223,13 +227,15 @@ impl Driver {
                 outgoing.push(frame);
             }
         }
+        // One write for all of them.
         let mut send_failed = false;
         for frame in outgoing {
-            if sink.send(frame).await.is_err() {
+            if sink.feed(frame).await.is_err() {
                 send_failed = true;
                 break;
             }
         }
+        send_failed = send_failed || sink.flush().await.is_err();
 
         let ping_interval = self.options.ping_interval;
         let ping_timeout = self.options.ping_timeout;
@@ -273,33 +279,52 @@ impl Driver {
                     }
                 }
                 command = self.commands.next() => {
-                    match command {
-                        Some(Command::Action { id, name, args, reply }) => {
-                            let queued = Queued { id, name, args, reply };
-                            if let Some(frame) = self.prepare_action(queued, encoding) {
-                                send_failed = sink.send(frame).await.is_err();
+                    // Commands that are already waiting (pipelined callers) go out in one
+                    // write: frames are fed, then flushed once.
+                    let mut command = command;
+                    let mut fed = 0usize;
+                    loop {
+                        match command {
+                            Some(Command::Action { id, name, args, reply }) => {
+                                let queued = Queued { id, name, args, reply };
+                                if let Some(frame) = self.prepare_action(queued, encoding) {
+                                    fed += 1;
+                                    send_failed = sink.feed(frame).await.is_err();
+                                }
                             }
-                        }
-                        Some(Command::Cancel(id)) => {
-                            self.in_flight.remove(&id);
-                        }
-                        Some(Command::Subscription(change)) => {
-                            let message = match change {
-                                SubscriptionChange::Subscribe(event_name) => ToServer::SubscriptionRequest { event_name, subscribe: true },
-                                SubscriptionChange::Unsubscribe(event_name) => ToServer::SubscriptionRequest { event_name, subscribe: false },
-                            };
-                            if let Ok(frame) = encode(&message, encoding) {
-                                send_failed = sink.send(frame).await.is_err();
+                            Some(Command::Cancel(id)) => {
+                                self.in_flight.remove(&id);
                             }
+                            Some(Command::Subscription(change)) => {
+                                let message = match change {
+                                    SubscriptionChange::Subscribe(event_name) => ToServer::SubscriptionRequest { event_name, subscribe: true },
+                                    SubscriptionChange::Unsubscribe(event_name) => ToServer::SubscriptionRequest { event_name, subscribe: false },
+                                };
+                                if let Ok(frame) = encode(&message, encoding) {
+                                    fed += 1;
+                                    send_failed = sink.feed(frame).await.is_err();
+                                }
+                            }
+                            Some(Command::Reconnect) => {}
+                            Some(Command::Shutdown { done }) => {
+                                self.shutdown_waiters.extend(done);
+                                let close = sink.send(WsOut::Close(1000, "Disposed".into()));
+                                let _ = runtime::timeout(Duration::from_secs(2), close).await;
+                                return Phase::Exit;
+                            }
+                            None => return Phase::Exit,
                         }
-                        Some(Command::Reconnect) => {}
-                        Some(Command::Shutdown { done }) => {
-                            self.shutdown_waiters.extend(done);
-                            let close = sink.send(WsOut::Close(1000, "Disposed".into()));
-                            let _ = runtime::timeout(Duration::from_secs(2), close).await;
-                            return Phase::Exit;
+                        if send_failed || fed >= MAX_FRAMES_PER_WRITE {
+                            break;
                         }
-                        None => return Phase::Exit,
+                        match self.commands.try_recv() {
+                            Ok(next) => command = Some(next),
+                            // Empty, or closed (the next poll of the channel says so).
+                            Err(_) => break,
+                        }
+                    }
+                    if fed > 0 && !send_failed {
+                        send_failed = sink.flush().await.is_err();
                     }
                 }
                 () = ping_timer => {
