@@ -119,25 +119,31 @@ impl Driver {
             s.next_retry_in = None;
             s.terminal = false;
         });
-        let open = open_socket(
-            self.handle.clone(),
-            self.options.params.clone(),
-            self.options.open_timeout,
-            self.creates_actor(),
-        )
-        .fuse();
-        let mut open = std::pin::pin!(open);
-        let result = loop {
-            futures::select! {
-                result = open => break result,
-                command = self.commands.next() => {
-                    // Already connecting: a reconnect request must not restart the handshake
-                    // (many users asking at once would otherwise never let one finish).
-                    if matches!(command, Some(Command::Reconnect)) {
-                        continue;
-                    }
-                    if let Some(exit) = self.offline_command(command) {
-                        return exit;
+        // On the heap and dropped before the socket runs: the handshake future is large
+        // (TLS, HTTP upgrade), and kept inline it would stay part of every idle connection's
+        // task for its whole life.
+        let result = {
+            let mut open = Box::pin(
+                open_socket(
+                    self.handle.clone(),
+                    self.options.params.clone(),
+                    self.options.open_timeout,
+                    self.creates_actor(),
+                )
+                .fuse(),
+            );
+            loop {
+                futures::select! {
+                    result = open => break result,
+                    command = self.commands.next() => {
+                        // Already connecting: a reconnect request must not restart the handshake
+                        // (many users asking at once would otherwise never let one finish).
+                        if matches!(command, Some(Command::Reconnect)) {
+                            continue;
+                        }
+                        if let Some(exit) = self.offline_command(command) {
+                            return exit;
+                        }
                     }
                 }
             }
