@@ -65,16 +65,9 @@ if [ "${E2E_SKIP_BUILD:-0}" != "1" ]; then
 fi
 
 step "starting the test server (rivet-test-server: server + fault proxy)"
-tmp="$(mktemp -d "${TMPDIR:-/tmp}/rivet-e2e-XXXXXX")"
 # shellcheck source=lib/test-server.sh
 . scripts/lib/test-server.sh
-cleanup() {
-  stop_test_server
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-start_test_server "$tmp"
+run_test_server
 export RIVET_ENDPOINT="$RIVET_TEST_ENDPOINT"
 export RIVET_PROXY_ENDPOINT="$RIVET_TEST_PROXY_ENDPOINT"
 export RIVET_CONTROL="$RIVET_TEST_CONTROL"
@@ -91,7 +84,7 @@ for spec in "${specs[@]}"; do
   echo "($((SECONDS - started)) s)"
 done
 
-cleanup
+stop_test_server
 echo
 echo "screenshots: $ARTIFACTS"
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -52,16 +52,10 @@ step "browser tests (wasm32 in headless Chromium, against a real server)"
 # the runner serves on its own port, so every request is cross-origin. The server comes from the
 # rivet-test-server bin: it prints its endpoints and runs until its stdin closes (or, if this
 # script is killed, until its watchdogs notice). The endpoints are compiled into the tests.
-wasm_tmp="$(mktemp -d "${TMPDIR:-/tmp}/rivet-wasm-XXXXXX")"
 # shellcheck source=lib/test-server.sh
 . scripts/lib/test-server.sh
-cleanup_wasm() {
-  stop_test_server
-  rm -rf "$wasm_tmp"
-}
-trap cleanup_wasm EXIT
-trap 'exit 130' INT TERM
-start_test_server "$wasm_tmp"
+run_test_server
+wasm_tmp="$test_server_dir"
 cat "$wasm_tmp/server.env"
 # The committed webdriver.json (Chromium flags) plus a fresh profile directory.
 node -e '
@@ -79,7 +73,7 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   WASM_BINDGEN_TEST_TIMEOUT=300 \
   cargo test --locked -p rivet-wasm-tests --target wasm32-unknown-unknown
 echo "browser tests took $((SECONDS - wasm_started)) s (build included)"
-cleanup_wasm
+stop_test_server
 
 step "web examples end to end (Leptos and Dioxus web in headless Chromium, real server)"
 bash scripts/e2e.sh
