@@ -6,30 +6,26 @@
 // dioxus-chat`, start `rivet-test-server`, export RIVET_ENDPOINT/RIVET_PROXY_ENDPOINT/
 // RIVET_CONTROL from its output, then `node tests/e2e/dioxus-web.mjs`.
 
-import { action, control, env, screenshot, serveStatic, spec, until, waitFor } from "./lib.mjs";
-
-const unique = (prefix) => `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
-const pageUrl = (site, params) => `${site.url}/?${new URLSearchParams(params)}`;
-
-/** Records every text the #status element shows, so a short-lived state is not missed. */
-async function recordStatuses(page) {
-  await page.evaluate(() => {
-    window.__statuses = [];
-    const seen = () => {
-      const text = document.querySelector("#status")?.textContent?.trim();
-      if (text && window.__statuses.at(-1) !== text) window.__statuses.push(text);
-    };
-    new MutationObserver(seen).observe(document.body, { subtree: true, childList: true, characterData: true });
-    seen();
-  });
-}
+import {
+  action,
+  control,
+  env,
+  messages,
+  pageUrl,
+  recordStatuses,
+  screenshot,
+  serveStatic,
+  spec,
+  statuses,
+  unique,
+  until,
+  waitFor,
+} from "./lib.mjs";
 
 async function send(page, text) {
   await page.fill("#draft", text);
   await page.click("#send");
 }
-
-const messages = (page) => page.locator("#messages li").allTextContents();
 
 await spec("dioxus-web", async ({ browser, step }) => {
   const counterSite = await serveStatic(`${env.webDist}/dioxus-counter`);
@@ -90,7 +86,7 @@ await spec("dioxus-web", async ({ browser, step }) => {
       await step("status recovers after the socket is dropped", async () => {
         for (const page of [ada, bob]) {
           await until("a non-connected status was shown", async () =>
-            (await page.evaluate(() => window.__statuses)).some((s) => s !== "connected"), 15000);
+            (await statuses(page)).some((s) => s !== "connected"), 15000);
           await waitFor(page, "#status", (t) => t === "connected", 30000);
         }
       });

@@ -8,33 +8,24 @@
 // Run through scripts/e2e.sh (`bash scripts/e2e.sh leptos`): it builds target/web and starts
 // the server + proxy. Screenshots go to $ARTIFACTS (default target/e2e-artifacts).
 
-import { action, control, env, screenshot, serveStatic, spec, until, waitFor } from "./lib.mjs";
+import {
+  action,
+  control,
+  env,
+  messages,
+  pageUrl,
+  recordStatuses,
+  screenshot,
+  serveStatic,
+  spec,
+  statuses,
+  unique,
+  until,
+  waitFor,
+} from "./lib.mjs";
 
-const unique = (prefix) =>
-  `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
-const pageUrl = (site, params) => `${site.url}/?${new URLSearchParams(params)}`;
 // Generous: creating a fresh actor on a busy machine has taken over 15 s.
 const connected = (page) => waitFor(page, "#status", (t) => t === "connected", 40000);
-
-/** Records every text #status shows, so a short-lived state is not missed. */
-async function recordStatuses(page) {
-  await page.evaluate(() => {
-    window.__statuses = [];
-    const seen = () => {
-      const text = document.querySelector("#status")?.textContent?.trim();
-      if (text && window.__statuses.at(-1) !== text) window.__statuses.push(text);
-    };
-    new MutationObserver(seen).observe(document.body, {
-      subtree: true,
-      childList: true,
-      characterData: true,
-    });
-    seen();
-  });
-}
-
-const statuses = (page) => page.evaluate(() => window.__statuses);
-const messages = (page) => page.locator("#messages li").allTextContents();
 
 async function send(page, text) {
   await page.fill("#text", text);

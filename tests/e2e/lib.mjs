@@ -261,3 +261,33 @@ export async function spec(name, body) {
     console.log(`# ${name}: passed in ${secs} s`);
   }
 }
+
+/** A key no earlier run used: `prefix-<time>-<random>`. */
+export const unique = (prefix) =>
+  `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+
+/** The URL of a served example with `params` as its query. */
+export const pageUrl = (site, params) => `${site.url}/?${new URLSearchParams(params)}`;
+
+/** Records every text #status shows, so a short-lived state is not missed; read with `statuses`. */
+export async function recordStatuses(page) {
+  await page.evaluate(() => {
+    window.__statuses = [];
+    const seen = () => {
+      const text = document.querySelector("#status")?.textContent?.trim();
+      if (text && window.__statuses.at(-1) !== text) window.__statuses.push(text);
+    };
+    new MutationObserver(seen).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+    });
+    seen();
+  });
+}
+
+/** Every #status text seen since `recordStatuses`. */
+export const statuses = (page) => page.evaluate(() => window.__statuses);
+
+/** The chat examples' message list. */
+export const messages = (page) => page.locator("#messages li").allTextContents();
