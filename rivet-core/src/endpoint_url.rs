@@ -23,21 +23,22 @@ pub(crate) struct EndpointUrl {
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn parse(raw: &str) -> Result<EndpointUrl, String> {
     let mut url = url::Url::parse(raw).map_err(|e| e.to_string())?;
-    let parts = EndpointUrl {
-        scheme: url.scheme().to_owned(),
-        username: url.username().to_owned(),
-        password: url.password().unwrap_or_default().to_owned(),
-        has_query: url.query().is_some(),
-        has_fragment: url.fragment().is_some(),
-        without_credentials: String::new(),
-    };
+    let scheme = url.scheme().to_owned();
+    let username = url.username().to_owned();
+    let password = url.password().unwrap_or_default().to_owned();
+    let has_query = url.query().is_some();
+    let has_fragment = url.fragment().is_some();
     // Clearing the credentials of a URL that has a host cannot fail; one without a host has
     // none to clear.
     let _ = url.set_username("");
     let _ = url.set_password(None);
     Ok(EndpointUrl {
+        scheme,
+        username,
+        password,
+        has_query,
+        has_fragment,
         without_credentials: url.into(),
-        ..parts
     })
 }
 
@@ -55,19 +56,19 @@ pub(crate) fn parse(raw: &str) -> Result<EndpointUrl, String> {
     // serialisation tells them apart: after parsing, `?` and `#` appear nowhere else in it
     // (they are percent-encoded in credentials, host and path).
     let before_fragment = href.split('#').next().unwrap_or_default();
-    let parts = EndpointUrl {
-        scheme: url.protocol().trim_end_matches(':').to_owned(),
-        username: url.username(),
-        password: url.password(),
-        has_query: before_fragment.contains('?'),
-        has_fragment: href.contains('#'),
-        without_credentials: String::new(),
-    };
+    let has_query = before_fragment.contains('?');
+    let has_fragment = href.contains('#');
+    let scheme = url.protocol().trim_end_matches(':').to_owned();
+    let (username, password) = (url.username(), url.password());
     url.set_username("");
     url.set_password("");
     Ok(EndpointUrl {
+        scheme,
+        username,
+        password,
+        has_query,
+        has_fragment,
         without_credentials: url.href(),
-        ..parts
     })
 }
 
