@@ -15,6 +15,13 @@ use rivetkit_client::handle::ActorHandle;
 use rivetkit_client::{Client, ClientConfig, ConnectionStatus, GetOrCreateOptions};
 use serde_json::{json, Map, Value};
 
+// The measurement and output code of every Rust contender, shared as source: this crate is
+// its own workspace and cannot depend on `rivet-bench`.
+#[path = "../../rivet-bench/src/measure.rs"]
+#[allow(dead_code)] // `metric` and `percentile_us` serve the other contenders
+mod measure;
+use measure::{cpu_time, emit, latency_metrics, rss_bytes};
+
 const IN_FLIGHT: usize = 200;
 const OPEN_DEADLINE: Duration = Duration::from_secs(60);
 const EVENTS_DEADLINE: Duration = Duration::from_secs(60);
@@ -39,19 +46,7 @@ fn main() {
         }
         _ => Err("usage: <http://127.0.0.1:P> <figure> <count> <key>".into()),
     };
-    let mut line = Map::new();
-    line.insert("figure".into(), json!(figure));
-    match result {
-        Ok(metrics) => {
-            line.insert("ok".into(), json!(true));
-            line.extend(metrics);
-        }
-        Err(e) => {
-            line.insert("ok".into(), json!(false));
-            line.insert("error".into(), json!(e));
-        }
-    }
-    println!("{}", Value::Object(line));
+    emit(&figure, result);
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -78,47 +73,6 @@ async fn run(endpoint: &str, figure: &str, n: u64, key: &str) -> Result<Metrics,
     };
     client.dispose();
     result
-}
-
-fn latency(samples: &mut [Duration]) -> Metrics {
-    samples.sort_unstable();
-    let pick = |p: f64| {
-        let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
-        samples
-            .get(rank.clamp(1, samples.len().max(1)) - 1)
-            .map(|d| d.as_secs_f64() * 1e6)
-    };
-    let mut out = Map::new();
-    out.insert("p50_us".into(), json!(pick(50.0)));
-    out.insert("p99_us".into(), json!(pick(99.0)));
-    out.insert("n".into(), json!(samples.len()));
-    out
-}
-
-/// CPU time of this process: the sum of `/proc/self/task/*/schedstat` (ns on CPU per thread),
-/// as in `benches/rivet-bench`.
-fn cpu_time() -> Result<Duration, String> {
-    let mut nanos = 0u64;
-    for task in std::fs::read_dir("/proc/self/task").map_err(err)?.flatten() {
-        if let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) {
-            nanos += stat
-                .split_whitespace()
-                .next()
-                .and_then(|f| f.parse::<u64>().ok())
-                .ok_or("malformed schedstat")?;
-        }
-    }
-    Ok(Duration::from_nanos(nanos))
-}
-
-fn rss_bytes() -> Result<u64, String> {
-    let status = std::fs::read_to_string("/proc/self/status").map_err(err)?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .ok_or_else(|| "no VmRSS".into())
 }
 
 async fn get_count(conn: &ActorConnection) -> Result<Value, String> {
@@ -152,7 +106,7 @@ async fn http_latency(handle: &ActorHandle, n: u64) -> Result<Metrics, String> {
         handle.action("getCount", vec![]).await.map_err(err)?;
         samples.push(start.elapsed());
     }
-    Ok(latency(&mut samples))
+    Ok(latency_metrics(&mut samples))
 }
 
 async fn conn_latency(handle: &ActorHandle, n: u64) -> Result<Metrics, String> {
@@ -167,7 +121,7 @@ async fn conn_latency(handle: &ActorHandle, n: u64) -> Result<Metrics, String> {
         samples.push(start.elapsed());
     }
     conn.disconnect().await;
-    Ok(latency(&mut samples))
+    Ok(latency_metrics(&mut samples))
 }
 
 async fn pipeline(conn: &ActorConnection, n: u64) -> Result<(), String> {
@@ -251,7 +205,7 @@ async fn connect_first(handle: &ActorHandle, n: u64) -> Result<Metrics, String> 
             samples.push(elapsed);
         }
     }
-    Ok(latency(&mut samples))
+    Ok(latency_metrics(&mut samples))
 }
 
 async fn idle_memory(handle: &ActorHandle, n: u64) -> Result<Metrics, String> {
