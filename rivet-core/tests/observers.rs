@@ -1,0 +1,126 @@
+//! Observers stay bounded: an unread state stream costs a fixed amount of memory however many
+//! changes happen, and its reader still ends at the latest state, told how much it skipped.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use futures::{FutureExt, StreamExt};
+use rivet_core::observable::{Changes, Observable, BUFFERED_CHANGES};
+use rivet_core::{ConnStatus, ConnectionState};
+
+/// The resident set size of this process in KiB (`VmRSS`), where the platform reports it.
+/// The project forbids `unsafe`, so no counting allocator: the figure is the whole process's,
+/// and the bounds below leave room for the other tests of this binary running alongside.
+fn rss_kib() -> Option<i64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// One state of a reconnect storm: every attempt a new connection id (a heap string), as the
+/// driver publishes them.
+fn storm_state(n: u32) -> ConnectionState {
+    let mut state = ConnectionState::default();
+    state.status = if n % 2 == 0 {
+        ConnStatus::Connecting
+    } else {
+        ConnStatus::Connected
+    };
+    state.attempt = n;
+    state.connection_id = Some(format!("b74626dd-da09-473b-b038-{n:012}"));
+    state
+}
+
+/// Everything the stream has ready right now, without waiting.
+fn drain_ready<T>(changes: &mut Changes<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    while let Some(Some(item)) = changes.next().now_or_never() {
+        out.push(item);
+    }
+    out
+}
+
+#[test]
+fn an_unread_state_stream_stays_bounded_during_a_reconnect_storm() {
+    const STORM: u32 = 200_000;
+    let state = Observable::new(ConnectionState::default());
+    let mut unread = state.subscribe();
+    let before = rss_kib();
+    for n in 1..=STORM {
+        state.set(storm_state(n));
+    }
+    assert_eq!(unread.backlog(), BUFFERED_CHANGES, "buffered changes");
+    if let (Some(before), Some(after)) = (before, rss_kib()) {
+        // Unbounded, this grew by ~200 bytes per change: ~40 MB here.
+        let grown = after - before;
+        println!("unread state stream after {STORM} changes: RSS grew {grown} KiB");
+        assert!(grown < 16 * 1024, "RSS grew {grown} KiB after {STORM} changes");
+    }
+
+    let seen = drain_ready(&mut unread);
+    assert_eq!(seen.len(), BUFFERED_CHANGES, "the most recent changes, no more");
+    assert_eq!(seen.last(), Some(&storm_state(STORM)), "ends at the latest state");
+    let first = STORM - BUFFERED_CHANGES as u32 + 1;
+    assert_eq!(seen[0], storm_state(first), "the oldest buffered change");
+    // The initial state and changes 1..first were skipped.
+    assert_eq!(unread.lagged(), u64::from(first));
+}
+
+#[test]
+fn a_million_changes_to_an_unread_counter_keep_memory_flat() {
+    let count = Observable::new(0_u64);
+    let mut unread = count.subscribe();
+    let before = rss_kib();
+    for n in 1..=1_000_000 {
+        count.set(n);
+    }
+    assert_eq!(unread.backlog(), BUFFERED_CHANGES);
+    if let (Some(before), Some(after)) = (before, rss_kib()) {
+        // Unbounded, this grew by 32 bytes per change: ~32 MB.
+        let grown = after - before;
+        println!("unread counter after 1,000,000 changes: RSS grew {grown} KiB");
+        assert!(grown < 16 * 1024, "RSS grew {grown} KiB");
+    }
+    let seen = drain_ready(&mut unread);
+    assert_eq!(seen.last(), Some(&1_000_000));
+    assert_eq!(unread.lagged(), 1_000_000 - BUFFERED_CHANGES as u64 + 1);
+}
+
+#[test]
+fn a_reader_that_keeps_up_sees_every_transition() {
+    let state = Observable::new(ConnectionState::default());
+    let mut reader = state.subscribe();
+    assert_eq!(drain_ready(&mut reader), vec![ConnectionState::default()]);
+    for tick in 0..1_000 {
+        // Several transitions in one tick, as a reconnect makes them.
+        let burst: Vec<ConnectionState> = (0..5).map(|i| storm_state(tick * 5 + i)).collect();
+        for s in &burst {
+            state.set(s.clone());
+        }
+        assert_eq!(drain_ready(&mut reader), burst);
+    }
+    assert_eq!(reader.lagged(), 0);
+}
+
+#[test]
+fn wait_for_finds_the_value_set_by_a_busy_writer() {
+    let state = Observable::new(ConnectionState::default());
+    let writer = state.clone();
+    let thread = std::thread::spawn(move || {
+        for n in 1..=100_000 {
+            writer.set(storm_state(n));
+        }
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let found = runtime.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            state.wait_for(|s| s.attempt == 100_000),
+        )
+        .await
+        .expect("wait_for returns once the latest value matches")
+    });
+    assert_eq!(found, storm_state(100_000));
+    thread.join().unwrap();
+}
