@@ -6,7 +6,7 @@
 //! checks that the decoder never panics, answers with a value or a typed error, and keeps its
 //! invariants. Inputs a decoder accepts join the corpus, so mutations build on valid shapes.
 //!
-//! Bounded by `RIVET_FUZZ_ITERATIONS` (default 20 000) and `RIVET_FUZZ_SECONDS` (default 4)
+//! Bounded by `RIVET_FUZZ_ITERATIONS` (default 100 000) and `RIVET_FUZZ_SECONDS` (default 4)
 //! per target, whichever comes first; `RIVET_FUZZ_SEED` picks another seed. To run long:
 //!
 //! ```text
@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use rivet_core::protocol::cbor_encode;
 
 const DEFAULT_SEED: u64 = 0x5eed_f022_2026_1130;
-const DEFAULT_ITERATIONS: u64 = 20_000;
+const DEFAULT_ITERATIONS: u64 = 100_000;
 const DEFAULT_SECONDS: u64 = 4;
 /// A corpus grows with accepted inputs up to this many entries.
 const MAX_CORPUS: usize = 2_048;
@@ -145,7 +145,8 @@ fn bare_frames() -> Vec<Vec<u8>> {
             r#"04 00 | 01 | 04 "user" | 09 "boom_code" | 0d "boom happened"
                | 01 0a a2616101616263 74776f | 01 01 | 01 1e "{ACTOR_ID}" 01 01 07 "rs/bare""#
         ),
-        r#"04 00 | 01 | 04 "user" | 0c "unauthorized" | 09 "bad token" | 01 01 f6 | 00 | 00"#.into(),
+        r#"04 00 | 01 | 04 "user" | 0c "unauthorized" | 09 "bad token" | 01 01 f6 | 00 | 00"#
+            .into(),
         r#"01 00 | 00 | 01 "a" | 01 "c" | 03 "tok""#.into(),
         r#"03 00 | 01 | 01 "g" | 01 "c" | 01 "m" | 00 | 01 05"#.into(),
         r#"04 00 | 02 | 94 b4 e4 f4 cb 03 | 0e b9 0001 64 "done" b9 0001 61 "n" 02"#.into(),
@@ -245,8 +246,8 @@ fn keys() -> Vec<Vec<u8>> {
 /// Tokens worth inserting for each kind of input: huge length prefixes, nesting openers,
 /// compat tags, numbers at the edges.
 const BARE_TOKENS: &[&[u8]] = &[
-    b"\xff\xff\xff\xff\x0f",                 // varint length 2^32 - 1
-    b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", // varint u64::MAX
+    b"\xff\xff\xff\xff\x0f",                         // varint length 2^32 - 1
+    b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",     // varint u64::MAX
     b"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", // overlong varint
     b"\x04\x00",
     b"\x01\x00",
@@ -298,8 +299,28 @@ const JSON_TOKENS: &[&[u8]] = &[
     b"\"tag\":\"Error\"",
 ];
 const TEXT_TOKENS: &[&[u8]] = &[
-    b".", b"#", b"@", b":", b"/", b"//", b"%", b"%2F", b"%ff", b"[", b"]", b"::", b"?", b"\\",
-    b",", b"\0", b"http://", b"https://", b"\xc3\xa9", b"\xff", b" ", b"\t",
+    b".",
+    b"#",
+    b"@",
+    b":",
+    b"/",
+    b"//",
+    b"%",
+    b"%2F",
+    b"%ff",
+    b"[",
+    b"]",
+    b"::",
+    b"?",
+    b"\\",
+    b",",
+    b"\0",
+    b"http://",
+    b"https://",
+    b"\xc3\xa9",
+    b"\xff",
+    b" ",
+    b"\t",
 ];
 
 /// One target's corpus, mutation tokens, nesting opener and input size bound.
@@ -343,7 +364,8 @@ fn mutate(rng: &mut fastrand::Rng, input: &mut Vec<u8>, spec: &Spec, corpus: &[V
             0 if len > 0 => input[rng.usize(0..len)] ^= 1 << rng.u8(0..8),
             1 if len > 0 => input[rng.usize(0..len)] = rng.u8(..),
             2 if len > 0 => {
-                const EDGES: [u8; 10] = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x18, 0x1b, 0x5b, 0x9f, 0xf7];
+                const EDGES: [u8; 10] =
+                    [0x00, 0x01, 0x7f, 0x80, 0xff, 0x18, 0x1b, 0x5b, 0x9f, 0xf7];
                 input[rng.usize(0..len)] = EDGES[rng.usize(0..EDGES.len())];
             }
             3 => {
@@ -422,7 +444,7 @@ fn peak_rss_mib() -> Option<u64> {
 }
 
 /// Runs one input; a panic or a broken invariant fails the test with the input to reproduce.
-fn check(name: &str, target: fn(&[u8]) -> targets::Verdict, input: &[u8], how: &str) -> bool {
+fn check(name: &str, target: targets::Target, input: &[u8], how: &str) -> bool {
     match catch_unwind(AssertUnwindSafe(|| target(input))) {
         Ok(Ok(accepted)) => accepted,
         Ok(Err(broken)) => panic!("fuzz {name}: {broken}\n  input ({how}): {}", hex(input)),
@@ -440,9 +462,9 @@ fn run(name: &str) {
     let budget = Duration::from_secs(env_u64("RIVET_FUZZ_SECONDS", DEFAULT_SECONDS));
     let seed = env_u64("RIVET_FUZZ_SEED", DEFAULT_SEED);
     // Each target its own stream, so adding a target does not change the others' inputs.
-    let name_hash = name
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let name_hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let mut rng = fastrand::Rng::with_seed(seed ^ name_hash);
 
     let mut corpus = spec.corpus.clone();
@@ -456,15 +478,20 @@ fn run(name: &str) {
     let started = Instant::now();
     let mut execs = 0_u64;
     let mut accepted = 0_u64;
-    let mut slowest = (Duration::ZERO, 0_usize);
+    let mut slowest = (Duration::ZERO, Vec::new());
     while execs < iterations && started.elapsed() < budget {
         let mut input = corpus[rng.usize(0..corpus.len())].clone();
         mutate(&mut rng, &mut input, &spec, &corpus);
         let at = Instant::now();
-        let ok = check(name, *target, &input, &format!("seed {seed:#x}, exec {execs}"));
+        let ok = check(
+            name,
+            *target,
+            &input,
+            &format!("seed {seed:#x}, exec {execs}"),
+        );
         let took = at.elapsed();
         if took > slowest.0 {
-            slowest = (took, input.len());
+            slowest = (took, input.clone());
         }
         execs += 1;
         if ok {
@@ -477,22 +504,33 @@ fn run(name: &str) {
             }
         }
     }
+    let elapsed = started.elapsed();
+    // The slowest input again, best of three: on a busy machine one measurement may include
+    // time the thread spent descheduled.
+    let retimed = (0..3)
+        .map(|_| {
+            let at = Instant::now();
+            check(name, *target, &slowest.1, "the slowest input, again");
+            at.elapsed()
+        })
+        .min()
+        .unwrap_or_default();
     let peak = peak_rss_mib();
     println!(
         "fuzz {name}: {execs} execs in {:.1} s ({accepted} accepted, corpus {}), slowest input \
-         {:.1} ms ({} bytes), peak RSS {} MiB",
-        started.elapsed().as_secs_f64(),
+         {:.1} ms ({} bytes; {:.2} ms when re-run), peak RSS {} MiB",
+        elapsed.as_secs_f64(),
         corpus.len(),
         slowest.0.as_secs_f64() * 1e3,
-        slowest.1,
+        slowest.1.len(),
+        retimed.as_secs_f64() * 1e3,
         peak.map_or("?".to_owned(), |p| p.to_string()),
     );
     // Generous bounds: a debug build on a busy machine, other targets running alongside.
     assert!(
-        slowest.0 < Duration::from_secs(5),
-        "fuzz {name}: one input of {} bytes took {:?}",
-        slowest.1,
-        slowest.0
+        retimed < Duration::from_secs(2),
+        "fuzz {name}: one input takes {retimed:?}: {}",
+        hex(&slowest.1)
     );
     if let Some(peak) = peak {
         assert!(peak < 1024, "fuzz {name}: peak RSS {peak} MiB");
@@ -527,6 +565,13 @@ fn regressions(name: &str) -> Vec<Vec<u8>> {
             br#"{"output":["$Uint8Array","////"#.to_vec(),
             br#"["$BigInt","-340282366920938463463374607431768211457"]"#.to_vec(),
         ],
+        // The token in the path, not the authority (`https:/host` is `https://host`): text
+        // the user wrote, not a credential. Once flagged by a too-simple check of the harness.
+        "endpoint" => vec![format!(
+            "https:/Hapi.exam0/s://my-ns:{}@api.example.com/",
+            targets::SEED_TOKEN
+        )
+        .into_bytes()],
         _ => Vec::new(),
     }
 }
@@ -607,7 +652,14 @@ fn the_corpus_decodes() {
             );
         }
     };
-    for name in ["to_client_json", "to_client_cbor", "to_client_bare", "http_json", "http_cbor", "http_bare"] {
+    for name in [
+        "to_client_json",
+        "to_client_cbor",
+        "to_client_bare",
+        "http_json",
+        "http_cbor",
+        "http_bare",
+    ] {
         check_all(name);
     }
 }

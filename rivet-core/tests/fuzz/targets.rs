@@ -13,8 +13,11 @@ use rivet_core::{ActorKey, ClientConfig, Error, ServerError};
 /// `Err(description)`: a broken invariant.
 pub type Verdict = Result<bool, String>;
 
+/// A fuzz target: checks one input.
+pub type Target = fn(&[u8]) -> Verdict;
+
 /// Every target, by name, as the harnesses list them.
-pub const TARGETS: &[(&str, fn(&[u8]) -> Verdict)] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("to_client_json", to_client_json),
     ("to_client_cbor", to_client_cbor),
     ("to_client_bare", to_client_bare),
@@ -130,7 +133,9 @@ pub fn close_reason(bytes: &[u8]) -> Verdict {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     };
     if !valid(&err.group) || !valid(&err.code) {
-        return Err(format!("invalid group/code parsed from {reason:?}: {err:?}"));
+        return Err(format!(
+            "invalid group/code parsed from {reason:?}: {err:?}"
+        ));
     }
     if !reason.starts_with(&format!("{}.{}", err.group, err.code)) {
         return Err(format!("{reason:?} parsed as {}.{}", err.group, err.code));
@@ -146,14 +151,10 @@ pub fn close_reason(bytes: &[u8]) -> Verdict {
 /// never the token in an error message or in the config's `Debug` output.
 pub fn endpoint(bytes: &[u8]) -> Verdict {
     let raw = String::from_utf8_lossy(bytes);
-    // Only a token in the authority (`scheme://ns:TOKEN@host`) is a credential; elsewhere
-    // (a path, a port) it is just text.
-    let authority = raw
-        .split_once("://")
-        .map(|(_, rest)| rest.split(['/', '?', '#', '\\']).next().unwrap_or(""))
-        .unwrap_or("");
-    let token_in_credentials = authority.contains(&format!(":{SEED_TOKEN}@"))
-        && raw.matches(SEED_TOKEN).count() == 1;
+    // Only a token that a URL parser reads as the password is a credential; elsewhere (a
+    // path, a port) it is just text the user wrote.
+    let token_in_credentials = url::Url::parse(&raw)
+        .is_ok_and(|url| url.password().is_some_and(|p| p.contains(SEED_TOKEN)));
     match ClientConfig::new(raw.as_ref()) {
         Ok(config) => {
             let endpoint = config.endpoint();
@@ -161,13 +162,17 @@ pub fn endpoint(bytes: &[u8]) -> Verdict {
                 return Err(format!("{raw:?} gave endpoint {endpoint:?}"));
             }
             if endpoint.ends_with('/') {
-                return Err(format!("{raw:?} gave endpoint {endpoint:?} with a trailing /"));
+                return Err(format!(
+                    "{raw:?} gave endpoint {endpoint:?} with a trailing /"
+                ));
             }
             if token_in_credentials && format!("{config:?}").contains(SEED_TOKEN) {
                 return Err(format!("{raw:?}: the config's Debug shows the token"));
             }
             if token_in_credentials && endpoint.contains(SEED_TOKEN) {
-                return Err(format!("{raw:?}: the endpoint keeps the token: {endpoint:?}"));
+                return Err(format!(
+                    "{raw:?}: the endpoint keeps the token: {endpoint:?}"
+                ));
             }
             Ok(true)
         }
@@ -195,7 +200,9 @@ pub fn key(bytes: &[u8]) -> Verdict {
     };
     let key = ActorKey::new(parts.clone());
 
-    let splittable = !(parts.len() == 1 && parts[0].is_empty()) && !parts.iter().any(|p| p.contains(','));
+    // The gateway splits on `,`, and reads `[""]` as the empty key.
+    let ambiguous = parts.iter().any(|p| p.contains(',')) || parts == [""];
+    let splittable = !ambiguous;
     match key.query_form() {
         Some(query) if splittable => {
             let back: Vec<String> = if query.is_empty() {
@@ -204,7 +211,9 @@ pub fn key(bytes: &[u8]) -> Verdict {
                 query.split(',').map(str::to_owned).collect()
             };
             if back != parts {
-                return Err(format!("query form {query:?} splits into {back:?}, not {parts:?}"));
+                return Err(format!(
+                    "query form {query:?} splits into {back:?}, not {parts:?}"
+                ));
             }
         }
         None if !splittable => {}
@@ -214,7 +223,9 @@ pub fn key(bytes: &[u8]) -> Verdict {
     let rest = key.rest_form();
     let back = unescape_rest(&rest).ok_or_else(|| format!("REST form {rest:?} is malformed"))?;
     if back != parts {
-        return Err(format!("REST form {rest:?} unescapes to {back:?}, not {parts:?}"));
+        return Err(format!(
+            "REST form {rest:?} unescapes to {back:?}, not {parts:?}"
+        ));
     }
 
     let shown: Vec<String> = serde_json::from_str(&key.to_string())
