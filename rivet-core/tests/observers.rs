@@ -2,9 +2,15 @@
 //! changes happen, and its reader still ends at the latest state, told how much it skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use std::time::Duration;
+
+use common::{client_for, unique_key, within};
 use futures::{FutureExt, StreamExt};
 use rivet_core::observable::{Changes, Observable, BUFFERED_CHANGES};
-use rivet_core::{ConnStatus, ConnectionState};
+use rivet_core::{ConnStatus, ConnectionState, Encoding};
+use rivet_test_support::hostile::{HostileGateway, Incoming};
 
 /// The resident set size of this process in KiB (`VmRSS`), where the platform reports it.
 /// The project forbids `unsafe`, so no counting allocator: the figure is the whole process's,
@@ -13,6 +19,15 @@ fn rss_kib() -> Option<i64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Held by the tests that measure the process's memory, so they do not measure each other.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn measuring() -> std::sync::MutexGuard<'static, ()> {
+    MEASURING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One state of a reconnect storm: every attempt a new connection id (a heap string), as the
@@ -41,6 +56,7 @@ fn drain_ready<T>(changes: &mut Changes<T>) -> Vec<T> {
 #[test]
 fn an_unread_state_stream_stays_bounded_during_a_reconnect_storm() {
     const STORM: u32 = 200_000;
+    let _measuring = measuring();
     let state = Observable::new(ConnectionState::default());
     let mut unread = state.subscribe();
     let before = rss_kib();
@@ -77,6 +93,7 @@ fn an_unread_state_stream_stays_bounded_during_a_reconnect_storm() {
 
 #[test]
 fn a_million_changes_to_an_unread_counter_keep_memory_flat() {
+    let _measuring = measuring();
     let count = Observable::new(0_u64);
     let mut unread = count.subscribe();
     let before = rss_kib();
@@ -134,4 +151,50 @@ fn wait_for_finds_the_value_set_by_a_busy_writer() {
     });
     assert_eq!(found, storm_state(100_000));
     thread.join().unwrap();
+}
+
+/// The storm of issue 12: a gateway that accepts, sends `Init`, then closes with a retryable
+/// guard error, while nobody reads the connection's `states()`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// The guard only keeps the other measuring tests (plain threads) out; no task here takes it.
+#[allow(clippy::await_holding_lock)]
+async fn an_unread_states_stream_stays_bounded_against_a_gateway_that_closes_after_init() {
+    let _measuring = measuring();
+    let gateway = HostileGateway::start(|incoming| async move {
+        match incoming {
+            Incoming::WebSocket(upgrade) => {
+                let mut socket = upgrade.accept().await;
+                socket.send_init().await;
+                socket.close(1011, "guard.service_unavailable").await;
+            }
+            Incoming::Http(request) => request.respond(404, &[], "").await,
+        }
+    });
+    let conn = client_for(&gateway.endpoint(), Encoding::Bare)
+        .get_or_create("counter", unique_key("storm").as_str())
+        .connect()
+        .unwrap();
+    let mut unread = conn.states();
+    let rss_before = rss_kib();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let backlog = unread.backlog();
+    let rss_after = rss_kib();
+    within(10, "dispose", conn.dispose()).await;
+
+    let drained = drain_ready(&mut unread);
+    let changes = unread.lagged() + drained.len() as u64;
+    println!(
+        "storm: {} connections in 3 s, {changes} state changes, backlog {backlog}, RSS {:?} -> {:?} KiB",
+        gateway.accepted(),
+        rss_before,
+        rss_after,
+    );
+    assert!(backlog <= BUFFERED_CHANGES, "backlog {backlog}");
+    assert!(drained.len() <= BUFFERED_CHANGES);
+    assert_eq!(
+        drained.last(),
+        Some(&conn.state()),
+        "ends at the final state"
+    );
+    assert!(conn.state().terminal, "{:?}", conn.state());
 }
