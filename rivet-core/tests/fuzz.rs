@@ -565,13 +565,30 @@ fn regressions(name: &str) -> Vec<Vec<u8>> {
             br#"{"output":["$Uint8Array","////"#.to_vec(),
             br#"["$BigInt","-340282366920938463463374607431768211457"]"#.to_vec(),
         ],
-        // The token in the path, not the authority (`https:/host` is `https://host`): text
-        // the user wrote, not a credential. Once flagged by a too-simple check of the harness.
-        "endpoint" => vec![format!(
-            "https:/Hapi.exam0/s://my-ns:{}@api.example.com/",
-            targets::SEED_TOKEN
-        )
-        .into_bytes()],
+        "endpoint" => vec![
+            // The token in the path, not the authority (`https:/host` is `https://host`): text
+            // the user wrote, not a credential. Once flagged by a too-simple check here.
+            format!(
+                "https:/Hapi.exam0/s://my-ns:{}@api.example.com/",
+                targets::SEED_TOKEN
+            ),
+            // The token as the password and again in the path, where the endpoint keeps it:
+            // once flagged by a check that did not count the copies.
+            format!(
+                "https://ns:{0}@[::1]:8443/base/p/{0}@/",
+                targets::SEED_TOKEN
+            ),
+            // A real leak: with one slash after the scheme the URL parser still reads
+            // `ns:TOKEN@host` as credentials, but the error ("must not contain a fragment")
+            // showed the endpoint unredacted, as redaction looked for `://`.
+            format!(
+                "https:/4oy-ns:{}@api.example.com/@//#2",
+                targets::SEED_TOKEN
+            ),
+        ]
+        .into_iter()
+        .map(String::into_bytes)
+        .collect(),
         _ => Vec::new(),
     }
 }

@@ -152,9 +152,11 @@ pub fn close_reason(bytes: &[u8]) -> Verdict {
 pub fn endpoint(bytes: &[u8]) -> Verdict {
     let raw = String::from_utf8_lossy(bytes);
     // Only a token that a URL parser reads as the password is a credential; elsewhere (a
-    // path, a port) it is just text the user wrote.
-    let token_in_credentials = url::Url::parse(&raw)
-        .is_ok_and(|url| url.password().is_some_and(|p| p.contains(SEED_TOKEN)));
+    // path, a port) it is just text the user wrote, so it is checked only when it is there
+    // once.
+    let token_in_credentials = raw.matches(SEED_TOKEN).count() == 1
+        && url::Url::parse(&raw)
+            .is_ok_and(|url| url.password().is_some_and(|p| p.contains(SEED_TOKEN)));
     match ClientConfig::new(raw.as_ref()) {
         Ok(config) => {
             let endpoint = config.endpoint();
