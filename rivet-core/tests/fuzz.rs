@@ -7,7 +7,9 @@
 //! invariants. Inputs a decoder accepts join the corpus, so mutations build on valid shapes.
 //!
 //! Bounded by `RIVET_FUZZ_ITERATIONS` (default 100 000) and `RIVET_FUZZ_SECONDS` (default 4)
-//! per target, whichever comes first; `RIVET_FUZZ_SEED` picks another seed. To run long:
+//! per target, whichever comes first; `RIVET_FUZZ_SEED` picks another seed;
+//! `RIVET_FUZZ_WRITE_CORPUS=dir` writes each target's seeds to `dir/<target>/` for libFuzzer.
+//! To run long:
 //!
 //! ```text
 //! RIVET_FUZZ_ITERATIONS=5000000 RIVET_FUZZ_SECONDS=900 \
@@ -496,6 +498,14 @@ fn run(name: &str) {
     });
     let mut rng = fastrand::Rng::with_seed(seed ^ name_hash);
 
+    if let Ok(dir) = std::env::var("RIVET_FUZZ_WRITE_CORPUS") {
+        // Seeds for libFuzzer (`cargo fuzz run <target> <dir>/<target>`).
+        let dir = std::path::Path::new(&dir).join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, input) in spec.corpus.iter().chain(&regressions(name)).enumerate() {
+            std::fs::write(dir.join(format!("seed-{i:03}")), input).unwrap();
+        }
+    }
     let mut corpus = spec.corpus.clone();
     for (i, input) in corpus.iter().enumerate() {
         check(name, *target, input, &format!("corpus entry {i}"));
