@@ -45,6 +45,7 @@ mod transport;
 pub use client::{Client, CreateOptions};
 pub use config::{ClientConfig, ClientConfigBuilder, LifecycleRetries, Token, DEFAULT_ENDPOINT};
 pub use connection::{
+    CallbackGuard,
     ActorConnection, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Event, EventStream,
     EventSubscription, ReconnectPolicy,
 };
