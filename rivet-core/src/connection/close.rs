@@ -124,7 +124,12 @@ mod tests {
             Next::Stop(Error::Rejected(_))
         ));
         assert!(matches!(
-            after_close(Some(1003), "actor.unsupported_websocket_encoding", None, true),
+            after_close(
+                Some(1003),
+                "actor.unsupported_websocket_encoding",
+                None,
+                true
+            ),
             Next::Stop(Error::Actor(_))
         ));
     }
@@ -136,7 +141,12 @@ mod tests {
             let Next::Retry(err) = next else {
                 panic!("{reason}: {next:?}");
             };
-            assert_eq!(Some(reason), err.server().map(|e| format!("{}.{}", e.group, e.code)).as_deref());
+            assert_eq!(
+                Some(reason),
+                err.server()
+                    .map(|e| format!("{}.{}", e.group, e.code))
+                    .as_deref()
+            );
         }
     }
 

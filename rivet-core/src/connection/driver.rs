@@ -587,9 +587,11 @@ impl Driver {
             _ => 0,
         };
         if size > self.options.max_message_size {
-            let _ = queued
-                .reply
-                .send(Err(too_long(&queued.name, size, self.options.max_message_size)));
+            let _ = queued.reply.send(Err(too_long(
+                &queued.name,
+                size,
+                self.options.max_message_size,
+            )));
             return None;
         }
         self.in_flight.insert(queued.id, queued.reply);
@@ -784,7 +786,9 @@ impl Driver {
 fn in_flight_error(ended_by: &Error, closed_with: Option<(Option<u16>, String)>) -> Error {
     match ended_by {
         Error::Disconnected { .. } => ended_by.clone(),
-        Error::Actor(e) if e.is("message", "incoming_too_long") || e.is("actor", "invalid_request") => {
+        Error::Actor(e)
+            if e.is("message", "incoming_too_long") || e.is("actor", "invalid_request") =>
+        {
             ended_by.clone()
         }
         other => {

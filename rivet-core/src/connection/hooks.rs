@@ -122,7 +122,9 @@ pub struct CallbackGuard {
 
 impl std::fmt::Debug for CallbackGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallbackGuard").field("id", &self.id).finish()
+        f.debug_struct("CallbackGuard")
+            .field("id", &self.id)
+            .finish()
     }
 }
 

@@ -99,7 +99,10 @@ pub(crate) enum WsIn {
     /// protocol fault the client detected. `code` is the close code that describes it (1006
     /// abrupt end, 1002 protocol violation, 1007 invalid UTF-8 text, 1009 message too big),
     /// `cause` the underlying error. The stream ends after it.
-    Failed { code: u16, cause: String },
+    Failed {
+        code: u16,
+        cause: String,
+    },
 }
 
 #[cfg(not(target_arch = "wasm32"))]
