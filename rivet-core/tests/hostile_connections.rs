@@ -48,6 +48,7 @@ async fn serve(mut ws: HostileSocket) {
         .await;
 }
 
+#[allow(clippy::unwrap_used)]
 fn connect(gw: &HostileGateway, options: ConnectOptions) -> ActorConnection {
     client_for(&gw.endpoint(), Encoding::Json)
         .get_or_create("counter", unique_key("hostile"))
