@@ -244,7 +244,7 @@ impl Driver {
                 reason: format!("the socket failed while sending: {err}"),
             }),
         };
-        let deadline = self.options.write_timeout;
+        let deadline = self.options.write_deadline();
         let op = op.fuse();
         futures::pin_mut!(op);
         // Most writes finish at once (the frame fits the buffer): no timer for those.

@@ -80,7 +80,7 @@ pub struct ConnectOptions {
     pub(crate) open_timeout: Duration,
     pub(crate) ping_interval: Option<Duration>,
     pub(crate) ping_timeout: Duration,
-    pub(crate) write_timeout: Duration,
+    pub(crate) write_timeout: Option<Duration>,
     pub(crate) max_message_size: usize,
 }
 
@@ -98,7 +98,7 @@ impl Default for ConnectOptions {
                 Some(Duration::from_secs(15))
             },
             ping_timeout: Duration::from_secs(10),
-            write_timeout: Duration::from_secs(10),
+            write_timeout: None,
             max_message_size: 65_536,
         }
     }
@@ -186,13 +186,19 @@ impl ConnectOptions {
         self
     }
 
-    /// The deadline of every write to the socket (10 s by default). A peer that stops
-    /// reading fills the socket's buffers and a write waits; past this deadline the socket is
-    /// given up as stuck ([`Error::Disconnected`] with `code: None`) and the connection
-    /// reconnects. `dispose()` does not wait for a stuck write.
+    /// The deadline of every write to the socket (by default the ping timeout of
+    /// [`ping`](Self::ping), 10 s). A peer that stops reading fills the socket's buffers and
+    /// a write waits; past this deadline the socket is given up as stuck
+    /// ([`Error::Disconnected`] with `code: None`) and the connection reconnects.
+    /// `dispose()` never waits for a stuck write.
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
-        self.write_timeout = timeout;
+        self.write_timeout = Some(timeout);
         self
+    }
+
+    /// The deadline of a write: [`write_timeout`](Self::write_timeout) or the ping timeout.
+    pub(crate) fn write_deadline(&self) -> Duration {
+        self.write_timeout.unwrap_or(self.ping_timeout)
     }
 
     /// The largest encoded message sent (the server's `maxIncomingMessageSize`, 64 KiB by
