@@ -124,18 +124,15 @@ fn recording_gateway() -> (HostileGateway, Seen) {
         async move {
             match incoming {
                 Incoming::Http(req) => {
-                    record
-                        .lock()
-                        .unwrap()
-                        .push(format!("{} {} {:?}", req.method, req.path, req.headers));
+                    record.lock().unwrap().push(format!("{:?}", req.head()));
                     req.respond_error(404, "actor", "not_found", "nothing here")
                         .await;
                 }
                 Incoming::WebSocket(up) => {
-                    record.lock().unwrap().push(format!(
-                        "WS {} {:?} {:?}",
-                        up.path, up.headers, up.protocols
-                    ));
+                    record
+                        .lock()
+                        .unwrap()
+                        .push(format!("WS {:?} {:?}", up.head(), up.protocols()));
                     up.reject(404, "nothing here").await;
                 }
             }
@@ -152,12 +149,12 @@ fn redirecting_gateway(status: u16, target: String) -> HostileGateway {
         async move {
             match incoming {
                 Incoming::Http(req) => {
-                    let location = format!("{target}{}", req.path);
+                    let location = format!("{target}{}", req.path());
                     req.respond(status, &[("location", location.as_str())], "")
                         .await;
                 }
                 Incoming::WebSocket(up) => {
-                    let location = format!("{target}{}", up.path);
+                    let location = format!("{target}{}", up.path());
                     let response = format!(
                         "HTTP/1.1 {status} Redirect\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n"
                     );
@@ -242,8 +239,8 @@ async fn a_same_origin_redirect_is_followed_with_its_credentials() {
                 record
                     .lock()
                     .unwrap()
-                    .push(format!("{} {:?}", req.path, req.headers));
-                if req.path.starts_with("/moved") {
+                    .push(format!("{} {:?}", req.path(), req.head().headers));
+                if req.path().starts_with("/moved") {
                     req.respond_error(404, "actor", "not_found", "gone").await;
                 } else {
                     req.respond(307, &[("location", "/moved/here")], "").await;
