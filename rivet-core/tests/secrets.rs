@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::within;
+use common::{unique_key, within};
 use rivet_core::manager::ActorOptions;
 use rivet_core::{
     Client, ClientConfig, ConnParams, ConnectOptions, Encoding, Error, LifecycleRetries,
@@ -176,7 +176,7 @@ async fn credentials_never_follow_a_redirect_to_another_origin() {
         let redirector = redirecting_gateway(status, target.endpoint());
         let client = client_with_token(&redirector.endpoint());
         let by_key = client
-            .get_or_create("counter", "redirect")
+            .get_or_create("counter", unique_key("redirect"))
             .with_params(&params)
             .unwrap();
         let by_id = client
