@@ -26,16 +26,21 @@ use crate::transport::native::{build_reqwest, refuse_redirect, transport_error};
 use crate::transport::{WsIn, WsOut, WsSocket};
 use crate::{Error, Result, TransportErrorKind};
 
-/// The client every upgrade goes through (HTTP/1.1 only: upgrades need it). It keeps no
-/// idle connections: an upgrade consumes its connection anyway, and a pooled one would stay
-/// bound to the tokio runtime that opened it (one client serves every runtime).
+/// The client every upgrade goes through. HTTP/1.1 only: a WebSocket upgrade needs it, and
+/// an app that turns on reqwest's `http2` feature would otherwise let TLS negotiate h2. It
+/// keeps no idle connections: an upgrade consumes its connection anyway, and a pooled one
+/// would stay bound to the tokio runtime that opened it (one client serves every runtime).
 fn upgrade_client(operation: &str) -> Result<&'static reqwest::Client> {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     if let Some(client) = CLIENT.get() {
         return Ok(client);
     }
-    let client = build_reqwest(reqwest::Client::builder().pool_max_idle_per_host(0))
-        .map_err(|e| transport_error(operation, e))?;
+    let client = build_reqwest(
+        reqwest::Client::builder()
+            .http1_only()
+            .pool_max_idle_per_host(0),
+    )
+    .map_err(|e| transport_error(operation, e))?;
     Ok(CLIENT.get_or_init(|| client))
 }
 
