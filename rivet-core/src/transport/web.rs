@@ -19,6 +19,11 @@
 //!   value the browser refuses fails with [`Error::InvalidInput`] instead of throwing. Headers
 //!   the browser controls (`host`, `connection`, `content-length`, `cookie`, ...) are silently
 //!   replaced by the browser's own.
+//! * **Redirects are never followed.** Requests carry the token and the connection params
+//!   as headers, and a `fetch` that follows a redirect re-sends them; the browser does not
+//!   say where a redirect goes before following it, so every request uses
+//!   `redirect: "manual"`, and a redirect answer (an `opaqueredirect` response) fails with
+//!   [`Error::Redirected`]. Point the endpoint at the final URL.
 //! * **Failed fetches are opaque**: a refused connection, a DNS failure and a response without
 //!   CORS headers are the same `TypeError`, reported as a retryable transport error.
 //! * **No WebSocket headers.** RivetKit needs none: encoding and params travel as
@@ -34,8 +39,9 @@
 //!   `ConnectOptions::ping` is set.
 //! * **Close codes.** `WebSocket.close()` only takes 1000 and 3000–4999 with a reason of at
 //!   most 123 bytes; other codes are sent as 1000 with the code at the start of the reason.
-//!   An abnormal end is reported by the browser as 1006 and surfaces as `code: None`, like an
-//!   abrupt end on native targets.
+//!   An abnormal end is reported by the browser as 1006, with no detail (a reset, invalid
+//!   UTF-8 and a framing error look the same); it surfaces as `code: Some(1006)` with a
+//!   reason saying so, like an abrupt end on native targets.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -79,13 +85,15 @@ impl HttpClient {
         init.set_method(method.as_str());
         init.set_mode(web_sys::RequestMode::Cors);
         init.set_credentials(web_sys::RequestCredentials::Omit);
+        init.set_redirect(web_sys::RequestRedirect::Manual);
         let js_headers = web_sys::Headers::new()
             .map_err(|e| transport_error(&operation, TransportErrorKind::Other, &e))?;
         for (name, value) in &headers {
             js_headers.append(name, value).map_err(|e| {
                 Error::invalid(
                     "header",
-                    format!("{name}: {value}"),
+                    // Header values are often credentials: never quote them.
+                    format!("{name}: ***"),
                     format!(
                         "the browser refused it ({}); header values must be Latin-1 without \
                          line breaks",
@@ -115,6 +123,13 @@ impl HttpClient {
                          CORS headers; browsers do not say which"
                     ),
                 })?;
+            if response.type_() == web_sys::ResponseType::Opaqueredirect {
+                return Err(Error::Redirected {
+                    operation: operation.clone(),
+                    status: 0,
+                    location: "another location".to_owned(),
+                });
+            }
             let status = response.status();
             let headers = response
                 .headers()
@@ -309,10 +324,19 @@ impl Socket {
                 }
                 let (code, reason) = (event.code(), event.reason());
                 state.close = Some((code, reason.clone()));
-                state.incoming.push_back(WsIn::Closed {
-                    // 1006 is the browser's word for "no close frame": an abrupt end.
-                    code: (code != 1006).then_some(code),
-                    reason,
+                state.incoming.push_back(if code == 1006 {
+                    // The browser's word for "no close frame": an abrupt end, a protocol
+                    // fault (invalid UTF-8, bad framing) or a reset; it gives no detail.
+                    WsIn::Failed {
+                        code,
+                        cause: "the socket closed abnormally (no close frame; the browser gives no detail)"
+                            .to_owned(),
+                    }
+                } else {
+                    WsIn::Closed {
+                        code: Some(code),
+                        reason,
+                    }
                 });
                 state.wake();
             })
@@ -442,7 +466,7 @@ impl Stream for WebStream {
                 }
             }
         };
-        if matches!(item, WsIn::Closed { .. }) {
+        if matches!(item, WsIn::Closed { .. } | WsIn::Failed { .. }) {
             self.done = true;
         }
         Poll::Ready(Some(item))
