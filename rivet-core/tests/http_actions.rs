@@ -73,6 +73,39 @@ async fn arguments_and_results_round_trip_with_compat_tags() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floats_round_trip_bit_for_bit_in_every_encoding() {
+    let floats = [
+        9.902692988547747e299,
+        0.1 + 0.2,
+        1.0 / 3.0,
+        -2.2250738585072014e-308,
+        5e-324,
+        f64::MAX,
+        1.2345678901234567e-300,
+    ];
+    for encoding in Encoding::ALL {
+        let counter = client(encoding).get_or_create("counter", unique_key("floats"));
+        let echoed: Vec<f64> = counter.action("echo", floats).await.unwrap();
+        for (sent, back) in floats.iter().zip(&echoed) {
+            assert_eq!(
+                sent.to_bits(),
+                back.to_bits(),
+                "{encoding}: {sent:e} came back as {back:e}"
+            );
+        }
+        // Over a connection too (the same decoder reads WebSocket messages).
+        let connection = counter.connect().unwrap();
+        let echoed: Vec<f64> = within(30, "echo", connection.action("echo", floats))
+            .await
+            .unwrap();
+        for (sent, back) in floats.iter().zip(&echoed) {
+            assert_eq!(sent.to_bits(), back.to_bits(), "{encoding} over WebSocket");
+        }
+        connection.dispose().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_errors_carry_group_code_message_metadata_and_actor() {
     for encoding in Encoding::ALL {
         let counter = client(encoding).get_or_create("counter", unique_key("err"));
