@@ -6,6 +6,10 @@
 //!   a per-test-binary shared instance ([`TestServer::shared`]).
 //! * [`TcpProxy`]: a loopback TCP proxy for fault injection (drop every connection, refuse new
 //!   ones, stall traffic), running on its own thread and tokio runtime so it works from any test.
+//! * [`hostile`]: an in-process gateway that speaks just enough of the protocol to misbehave
+//!   on purpose (accept then close, `Init` then close or reset, stop reading, oversized or
+//!   malformed frames, redirects, slow or huge answers), for the faults the real server shows
+//!   only now and then.
 //! * [`http`]: a tiny blocking HTTP/1.1 client for readiness checks and for tests that want to
 //!   poke the gateway without going through the client under test.
 //! * [`unique_key`]: collision-free actor keys.
@@ -15,9 +19,11 @@
 //! disappears, so even a SIGKILLed test binary (or the never-dropped [`TestServer::shared`]
 //! static) leaves no `rivet-engine` behind.
 
+pub mod hostile;
 pub mod http;
 mod procs;
 mod proxy;
+pub mod scenarios;
 mod server;
 
 pub use proxy::TcpProxy;
