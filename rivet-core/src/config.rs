@@ -404,9 +404,7 @@ impl ClientConfigBuilder {
                 "must be longer than zero",
             ));
         }
-        let max_response_size = self
-            .max_response_size
-            .unwrap_or(DEFAULT_MAX_RESPONSE_SIZE);
+        let max_response_size = self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE);
         let max_raw_response_size = self
             .max_raw_response_size
             .unwrap_or(DEFAULT_MAX_RAW_RESPONSE_SIZE);

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::within;
+use common::{unique_key, within};
 use futures::StreamExt;
 use rivet_core::{
     ActionOptions, Client, ClientConfig, Encoding, Error, LifecycleRetries, RawMessage, RawRequest,
@@ -34,7 +34,10 @@ async fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().await
 }
 
-fn client_for(gateway: &HostileGateway, configure: impl FnOnce(rivet_core::ClientConfigBuilder) -> rivet_core::ClientConfigBuilder) -> Client {
+fn client_for(
+    gateway: &HostileGateway,
+    configure: impl FnOnce(rivet_core::ClientConfigBuilder) -> rivet_core::ClientConfigBuilder,
+) -> Client {
     let builder = ClientConfig::builder()
         .endpoint(gateway.endpoint())
         .encoding(Encoding::Json);
@@ -43,7 +46,12 @@ fn client_for(gateway: &HostileGateway, configure: impl FnOnce(rivet_core::Clien
 
 /// A gateway that answers every HTTP request with the RivetKit error `group.code` after
 /// `delay`.
-fn failing_gateway(status: u16, group: &'static str, code: &'static str, delay: Duration) -> HostileGateway {
+fn failing_gateway(
+    status: u16,
+    group: &'static str,
+    code: &'static str,
+    delay: Duration,
+) -> HostileGateway {
     HostileGateway::start(move |incoming| async move {
         if let Incoming::Http(request) = incoming {
             tokio::time::sleep(delay).await;
@@ -73,8 +81,13 @@ fn assert_timeout(err: &Error, operation: &str, started: Instant) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn action_deadline_bounds_retries_of_a_slow_gateway_error() {
     let _serial = serial().await;
-    let gateway = failing_gateway(503, "guard", "actor_wake_retries_exceeded", Duration::from_millis(800));
-    let counter = client_for(&gateway, |b| b).get_or_create("counter", "slow-503");
+    let gateway = failing_gateway(
+        503,
+        "guard",
+        "actor_wake_retries_exceeded",
+        Duration::from_millis(800),
+    );
+    let counter = client_for(&gateway, |b| b).get_or_create("counter", unique_key("slow-503"));
     let started = Instant::now();
     let err = within(
         20,
@@ -105,7 +118,12 @@ async fn get_or_create_stops_at_its_deadline_while_the_actor_is_not_found() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queue_send_and_raw_fetch_deadlines_bound_their_retries() {
     let _serial = serial().await;
-    let gateway = failing_gateway(503, "guard", "actor_wake_retries_exceeded", Duration::from_millis(800));
+    let gateway = failing_gateway(
+        503,
+        "guard",
+        "actor_wake_retries_exceeded",
+        Duration::from_millis(800),
+    );
     let client = client_for(&gateway, |b| b.request_timeout(DEADLINE));
     let worker = client.get_or_create("worker", "slow-503");
     let started = Instant::now();
@@ -178,7 +196,9 @@ async fn actions_queue_sends_and_raw_posts_are_sent_once_when_they_may_have_run(
         assert_eq!(err.code(), Some(code), "{err}");
         assert_eq!(gateway.http_requests(), 1, "action after guard.{code}");
 
-        let err = within(20, "queue", counter.send("jobs", &1)).await.unwrap_err();
+        let err = within(20, "queue", counter.send("jobs", &1))
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), Some(code), "{err}");
         assert_eq!(gateway.http_requests(), 2, "queue send after guard.{code}");
 
@@ -206,7 +226,11 @@ async fn requests_are_repeated_when_the_actor_was_never_reached_and_gets_when_it
             .await
             .unwrap_err();
         assert_eq!(err.code(), Some(code), "{err}");
-        assert_eq!(gateway.http_requests(), attempts, "action after guard.{code}");
+        assert_eq!(
+            gateway.http_requests(),
+            attempts,
+            "action after guard.{code}"
+        );
         eprintln!("guard.{code}: action sent {attempts} times");
     }
     // A GET has no side effects to repeat.
@@ -289,7 +313,9 @@ fn huge_body_gateway(total: u64, announce: bool, content_type: &'static str) -> 
 
 fn assert_too_large(err: &Error, limit: usize) {
     match err {
-        Error::TooLarge { limit: l, setting, .. } => {
+        Error::TooLarge {
+            limit: l, setting, ..
+        } => {
             assert_eq!(*l, limit, "{err}");
             assert!(err.to_string().contains(setting), "{err}");
         }
@@ -305,8 +331,12 @@ async fn a_200_mb_action_response_fails_typed_without_being_buffered() {
         let gateway = huge_body_gateway(200 * MIB, announce, "application/json");
         let counter = client_for(&gateway, |b| b).get_or_create("counter", "huge");
         let started = Instant::now();
-        let (result, growth) =
-            peak_growth(within(30, "action", counter.action::<Value>("getCount", ()))).await;
+        let (result, growth) = peak_growth(within(
+            30,
+            "action",
+            counter.action::<Value>("getCount", ()),
+        ))
+        .await;
         let err = result.unwrap_err();
         assert_too_large(&err, rivet_core::DEFAULT_MAX_RESPONSE_SIZE);
         assert!(err.to_string().contains("action getCount"), "{err}");
@@ -316,7 +346,11 @@ async fn a_200_mb_action_response_fails_typed_without_being_buffered() {
             growth / 1024
         );
         assert!(growth < MEMORY_BOUND, "grew by {} MiB", growth / MIB);
-        assert_eq!(gateway.http_requests(), 1, "a too-large answer is not asked again");
+        assert_eq!(
+            gateway.http_requests(),
+            1,
+            "a too-large answer is not asked again"
+        );
     }
 }
 
@@ -346,7 +380,10 @@ async fn huge_queue_rest_and_raw_responses_fail_typed_without_being_buffered() {
     assert_too_large(&raw.unwrap_err(), rivet_core::DEFAULT_MAX_RAW_RESPONSE_SIZE);
     let err = raw_small.unwrap_err();
     assert_too_large(&err, 1000);
-    assert!(err.to_string().contains("RawRequest::max_response_size"), "{err}");
+    assert!(
+        err.to_string().contains("RawRequest::max_response_size"),
+        "{err}"
+    );
     eprintln!(
         "200 MB queue, REST and raw bodies: peak RSS growth {} KiB",
         growth / 1024
@@ -386,7 +423,9 @@ async fn a_60_mb_fragmented_raw_websocket_message_closes_the_socket_with_bounded
     let client = client_for(&gateway, |b| b.max_raw_response_size(limit));
     let actor = client.get_or_create("counter", "ws-huge");
     let (messages, growth) = peak_growth(async {
-        let mut socket = within(20, "open", actor.web_socket("/chat", &[])).await.unwrap();
+        let mut socket = within(20, "open", actor.web_socket("/chat", &[]))
+            .await
+            .unwrap();
         let mut messages = Vec::new();
         while let Some(message) = within(30, "next message", socket.next()).await {
             messages.push(match message {
