@@ -100,7 +100,8 @@ impl ActionOptions {
         Self::default()
     }
 
-    /// The deadline for this call.
+    /// The deadline of the whole call: every attempt, the REST lookups on the way and the
+    /// pauses between retries. When it passes the call fails with [`Error::Timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
