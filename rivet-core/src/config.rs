@@ -114,7 +114,10 @@ impl LifecycleRetries {
 /// assert!(!format!("{config:?}").contains("my-token"));
 /// # Ok::<(), rivet_core::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows no token and only the names of the extra [`headers`](Self::headers)
+/// (they often carry credentials).
+#[derive(Clone)]
 pub struct ClientConfig {
     endpoint: String,
     namespace: String,
@@ -144,7 +147,7 @@ impl ClientConfig {
 
     /// A config from the environment, as the JS client reads it: `RIVET_ENGINE` or
     /// `RIVET_ENDPOINT`, `RIVET_TOKEN`, `RIVET_NAMESPACE`, `RIVET_POOL`; the defaults for
-    /// whatever is unset.
+    /// whatever is unset. See [`ClientConfigBuilder::env`] for the precedence.
     pub fn from_env() -> Result<Self> {
         Self::builder().env().build()
     }
@@ -248,7 +251,10 @@ impl ClientConfig {
 /// assert_eq!(config.namespace(), "staging");
 /// # Ok::<(), rivet_core::Error>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+///
+/// Its `Debug` shows the endpoint with any token in it replaced by `***`, and only the names
+/// of the extra headers.
+#[derive(Clone, Default)]
 pub struct ClientConfigBuilder {
     endpoint: Option<String>,
     namespace: Option<String>,
@@ -261,6 +267,63 @@ pub struct ClientConfigBuilder {
     lifecycle_retries: Option<LifecycleRetries>,
     max_response_size: Option<usize>,
     max_raw_response_size: Option<usize>,
+    /// The environment variables the endpoint, namespace and token were read from, if they
+    /// were, so errors can name them.
+    from_env: EnvSources,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct EnvSources {
+    endpoint: Option<&'static str>,
+    namespace: Option<&'static str>,
+    token: Option<&'static str>,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("endpoint", &self.endpoint)
+            .field("namespace", &self.namespace)
+            .field("token", &self.token)
+            .field("pool", &self.pool)
+            .field("encoding", &self.encoding)
+            .field("headers", &HeaderNames(&self.headers))
+            .field("request_timeout", &self.request_timeout)
+            .field("max_query_input_size", &self.max_query_input_size)
+            .field("lifecycle_retries", &self.lifecycle_retries)
+            .field("max_response_size", &self.max_response_size)
+            .field("max_raw_response_size", &self.max_raw_response_size)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ClientConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfigBuilder")
+            .field("endpoint", &self.endpoint.as_deref().map(redact))
+            .field("namespace", &self.namespace)
+            .field("token", &self.token)
+            .field("pool", &self.pool)
+            .field("encoding", &self.encoding)
+            .field("headers", &HeaderNames(&self.headers))
+            .field("request_timeout", &self.request_timeout)
+            .field("max_query_input_size", &self.max_query_input_size)
+            .field("lifecycle_retries", &self.lifecycle_retries)
+            .field("max_response_size", &self.max_response_size)
+            .field("max_raw_response_size", &self.max_raw_response_size)
+            .finish()
+    }
+}
+
+/// Prints header names with `***` for every value.
+struct HeaderNames<'a>(&'a [(String, String)]);
+
+impl fmt::Debug for HeaderNames<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(name, _)| (name, "***")))
+            .finish()
+    }
 }
 
 impl ClientConfigBuilder {
@@ -268,18 +331,21 @@ impl ClientConfigBuilder {
     /// the namespace and token too.
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
+        self.from_env.endpoint = None;
         self
     }
 
     /// The namespace. Setting it here and in the endpoint URL is an error.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
+        self.from_env.namespace = None;
         self
     }
 
     /// The token. Setting it here and in the endpoint URL is an error.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(Token::new(token));
+        self.from_env.token = None;
         self
     }
 
@@ -342,24 +408,57 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Fills every setting still unset from the environment (`RIVET_ENGINE` or
-    /// `RIVET_ENDPOINT`, `RIVET_TOKEN`, `RIVET_NAMESPACE`, `RIVET_POOL`). Does nothing in the
-    /// browser.
+    /// Fills every setting still unset from the environment, as the JS client reads it. Does
+    /// nothing in the browser.
+    ///
+    /// Precedence, highest first:
+    /// 1. a setting given to the builder (before or after this call);
+    /// 2. the endpoint: `RIVET_ENGINE`, then `RIVET_ENDPOINT`; the token: `RIVET_TOKEN`; the
+    ///    namespace: `RIVET_NAMESPACE`; the pool: `RIVET_POOL`;
+    /// 3. the defaults (`http://localhost:6420`, namespace `default`, no token, pool
+    ///    `default`).
+    ///
+    /// An empty variable counts as unset. A namespace or token in the endpoint's user info
+    /// (`https://ns:token@host`), wherever the endpoint came from, is used as given; the same
+    /// value also set by name (in code or by `RIVET_NAMESPACE` / `RIVET_TOKEN`) is an error,
+    /// as in the JS client, and the error names the variable.
+    ///
+    /// ```
+    /// // With RIVET_ENDPOINT=https://api.example.com set, this keeps the local endpoint:
+    /// let config = rivet_core::ClientConfig::builder()
+    ///     .endpoint("http://127.0.0.1:6420")
+    ///     .env()
+    ///     .build()?;
+    /// assert_eq!(config.endpoint(), "http://127.0.0.1:6420");
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
     pub fn env(mut self) -> Self {
-        let read = |name: &'static str| -> Option<String> {
-            std::env::var(name).ok().filter(|v| !v.is_empty())
+        let read = |name: &'static str| -> Option<(String, &'static str)> {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|v| (v, name))
         };
         if self.endpoint.is_none() {
-            self.endpoint = read("RIVET_ENGINE").or_else(|| read("RIVET_ENDPOINT"));
+            if let Some((endpoint, var)) = read("RIVET_ENGINE").or_else(|| read("RIVET_ENDPOINT")) {
+                self.endpoint = Some(endpoint);
+                self.from_env.endpoint = Some(var);
+            }
         }
         if self.token.is_none() {
-            self.token = read("RIVET_TOKEN").map(Token::new);
+            if let Some((token, var)) = read("RIVET_TOKEN") {
+                self.token = Some(Token::new(token));
+                self.from_env.token = Some(var);
+            }
         }
         if self.namespace.is_none() {
-            self.namespace = read("RIVET_NAMESPACE");
+            if let Some((namespace, var)) = read("RIVET_NAMESPACE") {
+                self.namespace = Some(namespace);
+                self.from_env.namespace = Some(var);
+            }
         }
         if self.pool.is_none() {
-            self.pool = read("RIVET_POOL");
+            self.pool = read("RIVET_POOL").map(|(pool, _)| pool);
         }
         self
     }
@@ -367,19 +466,43 @@ impl ClientConfigBuilder {
     /// Validates the settings and builds the config.
     pub fn build(self) -> Result<ClientConfig> {
         let raw = self.endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-        let parsed = parse_endpoint(&raw)?;
+        let parsed = parse_endpoint(&raw).map_err(|err| match (err, self.from_env.endpoint) {
+            (
+                Error::InvalidInput {
+                    field,
+                    value,
+                    reason,
+                },
+                Some(var),
+            ) => Error::InvalidInput {
+                field,
+                value,
+                reason: format!("{reason} (read from {var})"),
+            },
+            (err, _) => err,
+        })?;
+        let elsewhere = |var: Option<&str>| match var {
+            Some(var) => format!("in {var}"),
+            None => "as a setting".to_owned(),
+        };
         if parsed.namespace.is_some() && self.namespace.is_some() {
             return Err(Error::invalid(
                 "namespace",
                 self.namespace.unwrap_or_default(),
-                "the namespace is given both in the endpoint URL and as a setting; give it once",
+                format!(
+                    "the namespace is given both in the endpoint URL and {}; give it once",
+                    elsewhere(self.from_env.namespace)
+                ),
             ));
         }
         if parsed.token.is_some() && self.token.is_some() {
             return Err(Error::invalid(
                 "token",
                 "***",
-                "the token is given both in the endpoint URL and as a setting; give it once",
+                format!(
+                    "the token is given both in the endpoint URL and {}; give it once",
+                    elsewhere(self.from_env.token)
+                ),
             ));
         }
         let namespace = parsed
@@ -442,6 +565,8 @@ struct ParsedEndpoint {
 /// without a namespace.
 fn parse_endpoint(raw: &str) -> Result<ParsedEndpoint> {
     let url = endpoint_url::parse(raw).map_err(|e| {
+        // Some parsers quote the input (Firefox: "URL constructor: … is not a valid URL").
+        let e = e.replace(raw, &redact(raw));
         Error::invalid(
             "endpoint",
             redact(raw),
@@ -495,23 +620,79 @@ fn parse_endpoint(raw: &str) -> Result<ParsedEndpoint> {
     })
 }
 
-/// Hides the password of a URL-ish string (`scheme://user:***@host`), so errors never carry a
-/// token. Works on the text as written, parseable or not.
-fn redact(raw: &str) -> String {
-    let Some(scheme_end) = raw.find("://") else {
-        return raw.to_owned();
+/// Hides every credential in a URL-ish string, so errors and `Debug` never carry a token.
+///
+/// Works on the text as written, parseable or not, because the strings that need it most
+/// are the ones the URL parser rejects (`ns:TOKEN@host`, `//ns:TOKEN@host`,
+/// `http:ns:TOKEN@host:99999`). Everything before the last `@` after the scheme is user
+/// info: its first `:`-separated part (the namespace) stays, the rest becomes `***`; without
+/// a `:` all of it does. Values of query parameters whose name ends in `token`
+/// (`rvt-token=…`) become `***` too.
+pub(crate) fn redact(raw: &str) -> String {
+    let authority_start = scheme_and_slashes_len(raw);
+    let mut out = String::with_capacity(raw.len());
+    out.push_str(&raw[..authority_start]);
+    let rest = &raw[authority_start..];
+    let rest = match rest.rfind('@') {
+        Some(at) => {
+            if let Some(colon) = rest[..at].find(':') {
+                out.push_str(&rest[..colon + 1]);
+            }
+            out.push_str("***");
+            &rest[at..]
+        }
+        None => rest,
     };
-    let authority_start = scheme_end + 3;
-    let Some(at) = raw[authority_start..]
-        .rfind('@')
-        .map(|i| authority_start + i)
-    else {
-        return raw.to_owned();
-    };
-    match raw[authority_start..at].find(':') {
-        Some(colon) => format!("{}:***{}", &raw[..authority_start + colon], &raw[at..]),
-        None => raw.to_owned(),
+    out.push_str(&redact_token_params(rest));
+    out
+}
+
+/// The length of a leading scheme (`http:`, `HTTPS:`, `foo:` when slashes follow) and the
+/// `/` or `\` after it; 0 when there is none. `ns:` followed by no slash is not a scheme
+/// here: in `ns:TOKEN@host` it is the namespace.
+fn scheme_and_slashes_len(raw: &str) -> usize {
+    let scheme_len = raw
+        .find(':')
+        .filter(|&colon| {
+            let scheme = &raw[..colon];
+            let well_formed = scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            let special = ["http", "https", "ws", "wss"]
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(scheme));
+            let slash_follows = raw[colon + 1..].starts_with(['/', '\\']);
+            well_formed && (special || slash_follows)
+        })
+        .map_or(0, |colon| colon + 1);
+    let slashes = raw[scheme_len..]
+        .chars()
+        .take_while(|c| matches!(c, '/' | '\\'))
+        .count();
+    scheme_len + slashes
+}
+
+/// Replaces the value of every `…token=` query parameter with `***`.
+fn redact_token_params(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(eq) = rest.find('=') {
+        let name_start = rest[..eq].rfind(['?', '&', ';']).map_or(0, |i| i + 1);
+        let is_token = rest[name_start..eq].to_ascii_lowercase().ends_with("token");
+        out.push_str(&rest[..eq + 1]);
+        rest = &rest[eq + 1..];
+        if is_token {
+            let value_end = rest.find(['&', '#', ';']).unwrap_or(rest.len());
+            out.push_str("***");
+            rest = &rest[value_end..];
+        }
     }
+    out.push_str(rest);
+    out
 }
 
 fn validate_header(name: &str, value: &str) -> Result<()> {
@@ -529,7 +710,8 @@ fn validate_header(name: &str, value: &str) -> Result<()> {
     {
         return Err(Error::invalid(
             "header value",
-            format!("{name}: {value}"),
+            // Header values are often credentials: name the header, never quote the value.
+            format!("{name}: ***"),
             "must be ASCII without line breaks (browsers only send Latin-1 header values)",
         ));
     }
@@ -635,6 +817,80 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn endpoint_errors_hide_tokens_written_without_scheme_slashes() {
+        for bad in [
+            "ns:TOKEN-1@127.0.0.1:6420",
+            "//ns:TOKEN-1@127.0.0.1:6420",
+            "http:ns:TOKEN-1@127.0.0.1:99999",
+            "http:/ns:TOKEN-1@127.0.0.1?x",
+            "https:\\\\ns:TOKEN-1@h/#frag",
+            "HTTP://ns:TOKEN-1@h?q",
+            "ftp://ns:TOKEN-1@h",
+            "ws://ns:TOKEN-1@h",
+            "ns:TOKEN-1@h@other/ bad",
+            "http://ns:TOK/EN-1@h?x",
+            ":TOKEN-1@h",
+            "TOKEN-1@h:99999",
+            "http://h/?rvt-token=TOKEN-1",
+            "http://h/?a=1&rvt-token=TOKEN-1#f",
+            "http://h:99999/?RVT-TOKEN=TOKEN-1&b=2",
+        ] {
+            let err = ClientConfig::new(bad).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidInput {
+                        field: "endpoint",
+                        ..
+                    }
+                ),
+                "{bad}: {text}"
+            );
+            assert!(!text.contains("TOKEN-1"), "{bad}: {text}");
+            assert!(!text.contains("EN-1"), "{bad}: {text}");
+            assert!(text.contains("***"), "{bad}: {text}");
+        }
+        let err = ClientConfig::new("http:ns:TOKEN-1@127.0.0.1:99999").unwrap_err();
+        assert!(
+            err.to_string().contains("http:ns:***@127.0.0.1:99999"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("expected e.g. http://"), "{err}");
+    }
+
+    #[test]
+    fn redact_keeps_what_is_not_a_credential() {
+        assert_eq!(redact("http://h:1/p?q=1"), "http://h:1/p?q=1");
+        assert_eq!(redact("ns:t@h"), "ns:***@h");
+        assert_eq!(redact("https://ns@h"), "https://***@h");
+        assert_eq!(redact("x?access_token=a&b=c"), "x?access_token=***&b=c");
+    }
+
+    #[test]
+    fn builder_and_config_debug_hide_tokens_and_header_values() {
+        let builder = ClientConfig::builder()
+            .endpoint("https://ns:TOKEN-2@h")
+            .header("authorization", "Bearer TOKEN-3");
+        let config = builder.clone().build().unwrap();
+        for text in [
+            format!("{builder:?}"),
+            format!("{builder:#?}"),
+            format!("{config:?}"),
+            format!("{config:#?}"),
+        ] {
+            assert!(!text.contains("TOKEN-"), "{text}");
+            assert!(text.contains("authorization"), "{text}");
+        }
+        let err = ClientConfig::builder()
+            .header("authorization", "Bearer TOKEN-4\n")
+            .build()
+            .unwrap_err();
+        assert!(!err.to_string().contains("TOKEN-4"), "{err}");
+        assert!(err.to_string().contains("authorization"), "{err}");
     }
 
     #[test]

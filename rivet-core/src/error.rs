@@ -63,6 +63,35 @@ pub enum Error {
         body: String,
     },
 
+    /// The server answered with a redirect that was not followed: one to another origin on
+    /// native targets, any redirect in the browser (which hides where it goes). Requests carry
+    /// the token and the connection params, which must never reach another origin: use the
+    /// URL the redirect points at as the endpoint instead.
+    ///
+    /// ```
+    /// let err = rivet_core::Error::Redirected {
+    ///     operation: "action increment on counter".into(),
+    ///     status: 307,
+    ///     location: "https://elsewhere.example".into(),
+    /// };
+    /// assert!(err.to_string().contains("not followed"));
+    /// assert!(!err.is_retryable());
+    /// ```
+    #[error(
+        "{operation}: the server redirected (HTTP {status}) to {location}; the redirect was not \
+         followed because requests carry credentials (token, connection params) that only go to \
+         the endpoint's own origin: use the final URL as the endpoint"
+    )]
+    Redirected {
+        /// What was being done.
+        operation: String,
+        /// The redirect's status (301, 302, 303, 307, 308); 0 in the browser, which hides it.
+        status: u16,
+        /// Where it pointed: only the origin (`https://host:port`), because the rest of the
+        /// URL may echo the token; `another location` in the browser.
+        location: String,
+    },
+
     /// The actor (or the route inside it) does not exist: `actor.not_found`.
     #[error("actor not found: {0}")]
     NotFound(Box<ServerError>),

@@ -68,12 +68,37 @@ pub(crate) enum Target {
 /// println!("actor {id} counted to {n}");
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` shows the actor and `params#<hash>` for the params, never the params.
+#[derive(Clone)]
 pub struct ActorHandle {
     inner: Arc<HandleInner>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for ActorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let resolved = self
+            .inner
+            .resolved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        f.debug_struct("ActorHandle")
+            .field("name", &self.inner.name)
+            .field("target", &self.inner.target)
+            .field(
+                "params",
+                &self
+                    .inner
+                    .params
+                    .as_ref()
+                    .map(crate::manager::params_digest),
+            )
+            .field("resolved", &resolved)
+            .finish()
+    }
+}
+
 struct HandleInner {
     client: Arc<ClientInner>,
     name: String,

@@ -38,7 +38,13 @@ pub type ParamsFn = Arc<dyn Fn() -> BoxFuture<'static, Result<Value>> + Send + S
 #[cfg(target_arch = "wasm32")]
 pub type ParamsFn = Arc<dyn Fn() -> BoxFuture<'static, Result<Value>>>;
 
-/// Where connection parameters come from.
+/// Where connection parameters come from. Its `Debug` shows `params#<hash>` instead of the
+/// params (they usually carry auth tokens).
+///
+/// ```
+/// let params = rivet_core::ConnParams::Static(serde_json::json!({"token": "s3cret"}));
+/// assert!(!format!("{params:?}").contains("s3cret"));
+/// ```
 #[derive(Clone)]
 pub enum ConnParams {
     /// The same value on every attempt.
@@ -50,7 +56,7 @@ pub enum ConnParams {
 impl std::fmt::Debug for ConnParams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ConnParams::Static(v) => f.debug_tuple("Static").field(v).finish(),
+            ConnParams::Static(v) => write!(f, "Static({})", crate::manager::params_digest(v)),
             ConnParams::Dynamic(_) => f.write_str("Dynamic(..)"),
         }
     }

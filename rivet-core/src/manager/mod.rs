@@ -31,6 +31,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+pub(crate) use identity::params_digest;
 pub use identity::ActorIdentity;
 pub use lease::Lease;
 pub use options::{ActorOptions, Addressing};

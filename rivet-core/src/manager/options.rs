@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::identity::{canonical_json, ActorIdentity};
+use super::identity::{canonical_json, params_digest, ActorIdentity};
 use crate::connection::{ConnParams, ConnectOptions};
 use crate::key::ActorKey;
 use crate::{Client, CreateOptions, Error, Result};
@@ -73,10 +73,8 @@ impl std::fmt::Debug for ParamsSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ParamsSource::None => f.write_str("None"),
-            ParamsSource::Static(v) => f.debug_tuple("Static").field(v).finish(),
-            ParamsSource::Dynamic { tag, .. } => {
-                f.debug_struct("Dynamic").field("tag", tag).finish()
-            }
+            ParamsSource::Static(v) => write!(f, "Static({})", params_digest(v)),
+            ParamsSource::Dynamic { tag, .. } => write!(f, "Dynamic(tag {})", params_digest(tag)),
         }
     }
 }
@@ -245,13 +243,19 @@ impl ActorOptions {
             ParamsSource::Static(value) => json!({ "static": value }),
             ParamsSource::Dynamic { tag, .. } => json!({ "fn": tag }),
         };
-        let canonical = json!({
-            "name": self.name,
-            "mode": mode,
-            "address": address,
-            "params": params,
-        });
-        ActorIdentity::from_canonical(canonical_json(&canonical))
+        let shown_params = match &params {
+            Value::Null => Value::Null,
+            params => Value::String(params_digest(params)),
+        };
+        let identity = |params: Value| {
+            canonical_json(&json!({
+                "name": self.name,
+                "mode": mode,
+                "address": address,
+                "params": params,
+            }))
+        };
+        ActorIdentity::new(identity(params), identity(shown_params))
     }
 
     /// The stateless handle these options address, with static params attached.

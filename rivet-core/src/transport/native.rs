@@ -1,8 +1,20 @@
 //! Native transport: reqwest (rustls) for HTTP.
+//!
+//! Redirects: requests carry the token (`x-rivet-token`, `rvt-token`, `@token`) and the
+//! connection params (`x-rivet-conn-params`), and reqwest's default policy would send the
+//! custom headers along to any origin a 3xx points at (it only strips `authorization` and
+//! cookies), plus a `Referer` with the full URL. So: redirects within the same origin
+//! (scheme, host and port) are followed, up to [`MAX_REDIRECTS`], with the credentials
+//! (the origin that issued the redirect is the one they were meant for); a redirect to
+//! another origin is not followed and fails with [`Error::Redirected`]; no `Referer` is ever
+//! sent.
 
 use crate::runtime;
 use crate::transport::{HttpRequest, HttpResponse};
 use crate::{Error, Result, TransportErrorKind};
+
+/// Same-origin redirects followed per request before giving up.
+const MAX_REDIRECTS: usize = 10;
 
 /// A pooled HTTP client. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -12,14 +24,11 @@ pub(crate) struct HttpClient {
 
 impl HttpClient {
     pub(crate) fn new() -> Result<Self> {
-        let inner = reqwest::Client::builder()
-            .user_agent(concat!("rivet-rs/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Transport {
-                operation: "create HTTP client".into(),
-                kind: TransportErrorKind::Tls,
-                message: e.to_string(),
-            })?;
+        let inner = build_reqwest(reqwest::Client::builder()).map_err(|e| Error::Transport {
+            operation: "create HTTP client".into(),
+            kind: TransportErrorKind::Tls,
+            message: e.to_string(),
+        })?;
         Ok(Self { inner })
     }
 
@@ -50,6 +59,7 @@ impl HttpClient {
                 .send()
                 .await
                 .map_err(|e| transport_error(&operation, e))?;
+            refuse_redirect(&operation, &response)?;
             let status = response.status().as_u16();
             let headers = response
                 .headers()
@@ -93,7 +103,60 @@ impl HttpClient {
     }
 }
 
-fn transport_error(operation: &str, err: reqwest::Error) -> Error {
+/// The reqwest client of HTTP requests and WebSocket upgrades: no cross-origin redirects,
+/// no `Referer`.
+pub(crate) fn build_reqwest(builder: reqwest::ClientBuilder) -> reqwest::Result<reqwest::Client> {
+    builder
+        .user_agent(concat!("rivet-rs/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::custom(same_origin_only))
+        .referer(false)
+        .build()
+}
+
+/// Follows a redirect only within the origin of the request that got it.
+fn same_origin_only(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let same_origin = attempt
+        .previous()
+        .last()
+        .is_some_and(|previous| previous.origin() == attempt.url().origin());
+    if same_origin && attempt.previous().len() <= MAX_REDIRECTS {
+        attempt.follow()
+    } else {
+        attempt.stop()
+    }
+}
+
+/// A redirect the policy stopped at, as [`Error::Redirected`] naming only the target's
+/// origin (its path or query may echo the token).
+pub(crate) fn refuse_redirect(operation: &str, response: &reqwest::Response) -> Result<()> {
+    if !response.status().is_redirection() {
+        return Ok(());
+    }
+    let Some(location) = response.headers().get(reqwest::header::LOCATION) else {
+        return Ok(());
+    };
+    let target = location
+        .to_str()
+        .ok()
+        .and_then(|l| response.url().join(l).ok());
+    let location = match target {
+        Some(url) if url.origin() == response.url().origin() => {
+            format!(
+                "{} again after {MAX_REDIRECTS} redirects",
+                url.origin().ascii_serialization()
+            )
+        }
+        Some(url) => url.origin().ascii_serialization(),
+        None => "an unparseable location".to_owned(),
+    };
+    Err(Error::Redirected {
+        operation: operation.to_owned(),
+        status: response.status().as_u16(),
+        location,
+    })
+}
+
+pub(crate) fn transport_error(operation: &str, err: reqwest::Error) -> Error {
     // URLs may carry a token (`@token`, `rvt-token`): never quote them.
     let err = err.without_url();
     let kind = if err.is_connect() {

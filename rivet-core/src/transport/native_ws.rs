@@ -1,20 +1,48 @@
-//! Native WebSocket transport: tokio-tungstenite.
+//! Native WebSocket transport: the upgrade through reqwest, frames by tokio-tungstenite.
+//!
+//! The handshake is not left to tungstenite: it writes the whole request, URL and headers,
+//! to its TRACE log (`tungstenite::handshake::client`, "Request: …"), and those carry the
+//! token (`rvt-token=…`, `/gateway/{id}@token`) and the connection params
+//! (`Sec-WebSocket-Protocol: rivet_conn_params.…`). Any app that routes `log` into `tracing`
+//! would print them. Instead the upgrade is an ordinary reqwest request (which logs neither
+//! URLs nor headers, and shares the HTTP client's TLS setup and redirect rule), and
+//! tungstenite only takes over the upgraded stream for the frames.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
 /// Bytes read from the socket per call (and reserved per connection).
 const READ_BUFFER_BYTES: usize = 8 * 1024;
-use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::runtime;
+use crate::transport::native::{build_reqwest, refuse_redirect, transport_error};
 use crate::transport::{ResponseLimit, WsIn, WsOut, WsSocket};
 use crate::{Error, Result, TransportErrorKind};
+
+/// The client every upgrade goes through. HTTP/1.1 only: a WebSocket upgrade needs it, and
+/// an app that turns on reqwest's `http2` feature would otherwise let TLS negotiate h2. It
+/// keeps no idle connections: an upgrade consumes its connection anyway, and a pooled one
+/// would stay bound to the tokio runtime that opened it (one client serves every runtime).
+fn upgrade_client(operation: &str) -> Result<&'static reqwest::Client> {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client);
+    }
+    let client = build_reqwest(
+        reqwest::Client::builder()
+            .http1_only()
+            .pool_max_idle_per_host(0),
+    )
+    .map_err(|e| transport_error(operation, e))?;
+    Ok(CLIENT.get_or_init(|| client))
+}
 
 /// Opens a WebSocket offering `protocols`; fails with [`Error::Timeout`] after `timeout`.
 /// Incoming messages and frames larger than `limit` end the socket without being buffered.
@@ -25,21 +53,83 @@ pub(crate) async fn connect_websocket(
     limit: ResponseLimit,
     operation: &str,
 ) -> Result<WsSocket> {
-    let mut request = url
-        .into_client_request()
-        .map_err(|e| ws_error(operation, TransportErrorKind::Handshake, &e))?;
+    let http_url = if let Some(rest) = url.strip_prefix("wss://") {
+        format!("https://{rest}")
+    } else if let Some(rest) = url.strip_prefix("ws://") {
+        format!("http://{rest}")
+    } else {
+        url.to_owned()
+    };
+    let key = generate_key();
+    let mut request = upgrade_client(operation)?
+        .get(http_url)
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", key.as_str());
     if !protocols.is_empty() {
-        let value = HeaderValue::from_str(&protocols.join(", ")).map_err(|e| {
-            Error::invalid(
-                "websocket protocols",
-                protocols.join(", "),
-                format!("not a valid header value: {e}"),
-            )
-        })?;
-        request
-            .headers_mut()
-            .insert("sec-websocket-protocol", value);
+        request = request.header("sec-websocket-protocol", protocols.join(", "));
     }
+    let upgrade = async {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(operation, e))?;
+        refuse_redirect(operation, &response)?;
+        let status = response.status().as_u16();
+        if status != 101 {
+            let body = response.bytes().await.unwrap_or_default();
+            return Err(Error::Http {
+                operation: operation.to_owned(),
+                status,
+                body: crate::http::snippet(&body),
+            });
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        if header("sec-websocket-accept").as_deref()
+            != Some(derive_accept_key(key.as_bytes()).as_str())
+        {
+            return Err(handshake_error(
+                operation,
+                "the server's Sec-WebSocket-Accept does not match the key sent",
+            ));
+        }
+        match header("sec-websocket-protocol") {
+            Some(chosen) if protocols.contains(&chosen) => {}
+            Some(_) => {
+                return Err(handshake_error(
+                    operation,
+                    "the server chose a subprotocol that was not offered",
+                ))
+            }
+            None if protocols.is_empty() => {}
+            None => {
+                return Err(handshake_error(
+                    operation,
+                    "the server chose none of the offered subprotocols",
+                ))
+            }
+        }
+        response
+            .upgrade()
+            .await
+            .map_err(|e| transport_error(operation, e))
+    };
+    let upgraded = match runtime::timeout(timeout, upgrade).await {
+        Some(result) => result?,
+        None => {
+            return Err(Error::Timeout {
+                operation: operation.to_owned(),
+                after: timeout,
+            })
+        }
+    };
     // tungstenite reserves its read buffer per socket up front (128 KiB by default), which
     // dominated the memory of an idle connection (benchmarks: ~166 KB each). Frames here are
     // small (the server accepts 64 KiB at most); an 8 KiB chunk reads them in a few calls.
@@ -49,17 +139,7 @@ pub(crate) async fn connect_websocket(
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_frame_size(Some(limit.bytes))
         .max_message_size(Some(limit.bytes));
-    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
-    let (socket, _response) = match runtime::timeout(timeout, connect).await {
-        Some(Ok(ok)) => ok,
-        Some(Err(e)) => return Err(classify(operation, &e)),
-        None => {
-            return Err(Error::Timeout {
-                operation: operation.to_owned(),
-                after: timeout,
-            })
-        }
-    };
+    let socket = WebSocketStream::from_raw_socket(upgraded, Role::Client, Some(config)).await;
     let (sink, stream) = socket.split();
     let op = operation.to_owned();
     let sink = sink
@@ -120,24 +200,19 @@ pub(crate) async fn connect_websocket(
     })
 }
 
-fn classify(operation: &str, err: &tungstenite::Error) -> Error {
-    match err {
-        tungstenite::Error::Io(_) => ws_error(operation, TransportErrorKind::Connect, err),
-        tungstenite::Error::Tls(_) => ws_error(operation, TransportErrorKind::Tls, err),
-        tungstenite::Error::Http(response) => Error::Http {
-            operation: operation.to_owned(),
-            status: response.status().as_u16(),
-            body: response
-                .body()
-                .as_ref()
-                .map(|b| crate::http::snippet(b))
-                .unwrap_or_default(),
-        },
-        _ => ws_error(operation, TransportErrorKind::Handshake, err),
+fn handshake_error(operation: &str, message: &str) -> Error {
+    Error::Transport {
+        operation: operation.to_owned(),
+        kind: TransportErrorKind::Handshake,
+        message: message.to_owned(),
     }
 }
 
-fn ws_error(operation: &str, kind: TransportErrorKind, err: &tungstenite::Error) -> Error {
+fn ws_error(
+    operation: &str,
+    kind: TransportErrorKind,
+    err: &tokio_tungstenite::tungstenite::Error,
+) -> Error {
     Error::Transport {
         operation: operation.to_owned(),
         kind,

@@ -19,6 +19,11 @@
 //!   value the browser refuses fails with [`Error::InvalidInput`] instead of throwing. Headers
 //!   the browser controls (`host`, `connection`, `content-length`, `cookie`, ...) are silently
 //!   replaced by the browser's own.
+//! * **Redirects are never followed.** Requests carry the token and the connection params
+//!   as headers, and a `fetch` that follows a redirect re-sends them; the browser does not
+//!   say where a redirect goes before following it, so every request uses
+//!   `redirect: "manual"`, and a redirect answer (an `opaqueredirect` response) fails with
+//!   [`Error::Redirected`]. Point the endpoint at the final URL.
 //! * **Failed fetches are opaque**: a refused connection, a DNS failure and a response without
 //!   CORS headers are the same `TypeError`, reported as a retryable transport error.
 //! * **No WebSocket headers.** RivetKit needs none: encoding and params travel as
@@ -83,13 +88,15 @@ impl HttpClient {
         init.set_method(method.as_str());
         init.set_mode(web_sys::RequestMode::Cors);
         init.set_credentials(web_sys::RequestCredentials::Omit);
+        init.set_redirect(web_sys::RequestRedirect::Manual);
         let js_headers = web_sys::Headers::new()
             .map_err(|e| transport_error(&operation, TransportErrorKind::Other, &e))?;
         for (name, value) in &headers {
             js_headers.append(name, value).map_err(|e| {
                 Error::invalid(
                     "header",
-                    format!("{name}: {value}"),
+                    // Header values are often credentials: never quote them.
+                    format!("{name}: ***"),
                     format!(
                         "the browser refused it ({}); header values must be Latin-1 without \
                          line breaks",
@@ -119,6 +126,13 @@ impl HttpClient {
                          CORS headers; browsers do not say which"
                     ),
                 })?;
+            if response.type_() == web_sys::ResponseType::Opaqueredirect {
+                return Err(Error::Redirected {
+                    operation: operation.clone(),
+                    status: 0,
+                    location: "another location".to_owned(),
+                });
+            }
             let status = response.status();
             let headers: Vec<(String, String)> = response
                 .headers()
