@@ -48,8 +48,8 @@ pub use config::{
     DEFAULT_MAX_RAW_RESPONSE_SIZE, DEFAULT_MAX_RESPONSE_SIZE,
 };
 pub use connection::{
-    ActorConnection, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Event, EventStream,
-    EventSubscription, ReconnectPolicy,
+    ActorConnection, CallbackGuard, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Event,
+    EventStream, EventSubscription, ReconnectPolicy,
 };
 pub use error::{Error, Result, ServerError, TransportErrorKind};
 pub use handle::{ActionOptions, ActorHandle};
