@@ -442,7 +442,7 @@ async fn a_60_mb_fragmented_raw_websocket_message_closes_the_socket_with_bounded
         growth / 1024
     );
     assert_eq!(messages.len(), 1, "{messages:?}");
-    assert!(messages[0].starts_with("closed"), "{messages:?}");
+    assert!(messages[0].starts_with("closed Some(1009)"), "{messages:?}");
     assert!(growth < MEMORY_BOUND, "grew by {} MiB", growth / MIB);
 }
 
@@ -468,8 +468,11 @@ async fn a_60_mb_fragmented_connection_message_is_dropped_with_bounded_memory() 
     };
     let client = client_for(&gateway, |b| b);
     let counter = client.get_or_create("counter", "conn-huge");
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
     let ((), growth) = peak_growth(async {
         let connection = counter.connect().unwrap();
+        let seen = errors.clone();
+        let _errors = connection.on_error(move |err| seen.lock().unwrap().push(err.clone()));
         // The first socket must be given up (the message is over the limit) and a second one
         // opened.
         common::eventually(30, "a second socket", || {
@@ -486,4 +489,15 @@ async fn a_60_mb_fragmented_connection_message_is_dropped_with_bounded_memory() 
         growth / 1024
     );
     assert!(growth < MEMORY_BOUND, "grew by {} MiB", growth / MIB);
+    let errors = errors.lock().unwrap();
+    assert!(
+        errors.iter().any(|e| matches!(
+            e,
+            Error::Disconnected {
+                code: Some(1009),
+                ..
+            }
+        )),
+        "the socket ends as too big: {errors:?}"
+    );
 }

@@ -260,8 +260,8 @@ const MAX_CLOSE_REASON: usize = 123;
 /// error: the browser does not say which), with [`Error::Timeout`] after `timeout`.
 ///
 /// A browser hands over each message whole, so a message larger than `limit` has already
-/// been received when it is seen; it is dropped without being copied, and the socket is closed
-/// and reported as closed with 1009 (message too big).
+/// been received when it is seen; it is dropped without being copied, the socket is closed,
+/// and the stream ends with a 1009 (message too big) failure.
 pub(crate) async fn connect_websocket(
     url: &str,
     protocols: &[String],
@@ -370,17 +370,15 @@ impl Socket {
                 };
                 let mut state = state.borrow_mut();
                 if state.close.is_none() && limit.exceeded_by(len as u64) {
-                    let reason = format!(
+                    let cause = format!(
                         "message of {len} bytes is larger than the limit of {} bytes ({})",
                         limit.bytes, limit.setting
                     );
-                    let (code, browser_reason) = browser_close(1009, &reason);
-                    let _ = socket.close_with_code_and_reason(code, &browser_reason);
-                    state.close = Some((1009, reason.clone()));
-                    state.incoming.push_back(WsIn::Closed {
-                        code: Some(1009),
-                        reason,
-                    });
+                    let (code, reason) = browser_close(1009, &cause);
+                    let _ = socket.close_with_code_and_reason(code, &reason);
+                    state.close = Some((1009, cause.clone()));
+                    // As on native targets: a failure of this socket, not a close by the peer.
+                    state.incoming.push_back(WsIn::Failed { code: 1009, cause });
                     state.wake();
                     return;
                 }
