@@ -445,6 +445,7 @@ async fn huge_http_body() -> Row {
     match result {
         Ok(result) => {
             row.recover = format!("failed after {}", secs(started.elapsed()));
+            row.met = row.memory_kib < 32 * 1024 && matches!(result, Err(Error::TooLarge { .. }));
             row.notes = result
                 .err()
                 .map(|e| kind(&e))
@@ -452,6 +453,7 @@ async fn huge_http_body() -> Row {
         }
         Err(_) => row.hung = 1,
     }
+    row.goal = "a typed size error without buffering the body (peak < 32 MiB)";
     row
 }
 
