@@ -22,6 +22,7 @@ pub struct RawRequest {
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
     timeout: Option<Duration>,
+    max_response_size: Option<usize>,
 }
 
 impl RawRequest {
@@ -31,6 +32,7 @@ impl RawRequest {
             headers: Vec::new(),
             body,
             timeout: None,
+            max_response_size: None,
         }
     }
 
@@ -65,9 +67,23 @@ impl RawRequest {
         self
     }
 
-    /// The deadline (default: the client's request timeout).
+    /// The deadline of the whole request, retries included (default: the client's request
+    /// timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// The largest response body to accept, in bytes (default: the client's
+    /// [`max_raw_response_size`](crate::ClientConfig::max_raw_response_size), 16 MiB). A
+    /// larger body fails with [`Error::TooLarge`] without being read past the limit.
+    ///
+    /// ```
+    /// let request = rivet_core::RawRequest::get().max_response_size(256 * 1024 * 1024);
+    /// # let _ = request;
+    /// ```
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = Some(bytes);
         self
     }
 
@@ -78,6 +94,10 @@ impl RawRequest {
 
     pub(crate) fn timeout_value(&self) -> Option<Duration> {
         self.timeout
+    }
+
+    pub(crate) fn max_response_size_value(&self) -> Option<usize> {
+        self.max_response_size
     }
 
     pub(crate) fn into_parts(self) -> RawParts {

@@ -100,6 +100,11 @@ impl ActorHandle {
     /// Opens a raw WebSocket to the actor's `onWebSocket` handler at `path` (relative to the
     /// handler, with an optional query). `protocols` are offered after the ones RivetKit
     /// needs; the server always selects `rivet`. The handle's params are sent.
+    ///
+    /// A message (or frame) larger than
+    /// [`ClientConfig::max_raw_response_size`](crate::ClientConfig::max_raw_response_size)
+    /// (default 16 MiB) is not buffered: the socket is closed and the stream ends with
+    /// [`RawMessage::Closed`].
     pub async fn web_socket(&self, path: &str, protocols: &[&str]) -> Result<RawWebSocket> {
         let (path, query) = crate::raw::split_path(path)?;
         let url = self
@@ -135,6 +140,7 @@ impl ActorHandle {
             &url,
             &offered,
             timeout,
+            transport::ResponseLimit::raw(self.client().config()),
             &format!("open websocket {path} on {}", self.describe()),
         )
         .await?;

@@ -849,7 +849,8 @@ async fn open_socket(
     let protocols = subprotocols(encoding, params.as_ref());
     let operation = format!("connect to {}", handle.describe());
     let deadline = runtime::Instant::now() + timeout;
-    let mut socket = transport::connect_websocket(&url, &protocols, timeout, &operation)
+    let limit = transport::ResponseLimit::protocol(handle.client().config());
+    let mut socket = transport::connect_websocket(&url, &protocols, timeout, limit, &operation)
         .await
         .map_err(|e| close::after_failed_open(e, creates_actor))?;
     let mut connection_error = None;
