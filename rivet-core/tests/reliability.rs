@@ -828,7 +828,6 @@ fn table(rows: &[Row]) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "enabled when the hardening of issue 12 lands (it fails on the code before it)"]
 async fn reliability_table() {
     // RIVET_RELIABILITY_ONLY=churn,storm-close runs a subset (a scenario's id, below).
     let only = std::env::var("RIVET_RELIABILITY_ONLY").unwrap_or_default();
