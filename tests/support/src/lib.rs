@@ -23,6 +23,7 @@ pub mod hostile;
 pub mod http;
 mod procs;
 mod proxy;
+pub mod scenarios;
 mod server;
 
 pub use proxy::TcpProxy;

@@ -7,6 +7,7 @@
 //! RIVET_TEST_ENDPOINT=http://127.0.0.1:P          the gateway
 //! RIVET_TEST_PROXY_ENDPOINT=http://127.0.0.1:Q    the gateway through the fault proxy
 //! RIVET_TEST_CONTROL=http://127.0.0.1:C           GET /drop, /refuse/{on,off}, /blackhole/{on,off}, /stats
+//! RIVET_TEST_HOSTILE_ENDPOINT=http://127.0.0.1:H  the scenario gateway (rivet_test_support::scenarios)
 //! RIVET_TEST_READY=1
 //! ```
 //!
@@ -22,6 +23,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rivet_test_support::scenarios::scenario_gateway;
 use rivet_test_support::{TcpProxy, TestServer};
 
 fn main() {
@@ -48,10 +50,13 @@ fn run() -> Result<(), String> {
             .map_err(|e| format!("control thread: {e}"))?;
     }
 
+    let hostile = scenario_gateway();
+
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "RIVET_TEST_ENDPOINT={}", server.endpoint());
     let _ = writeln!(out, "RIVET_TEST_PROXY_ENDPOINT={}", proxy.endpoint());
     let _ = writeln!(out, "RIVET_TEST_CONTROL=http://{control_addr}");
+    let _ = writeln!(out, "RIVET_TEST_HOSTILE_ENDPOINT={}", hostile.endpoint());
     let _ = writeln!(out, "RIVET_TEST_READY=1");
     let _ = out.flush();
     drop(out);
@@ -67,6 +72,7 @@ fn run() -> Result<(), String> {
     let _ = std::io::stdin().lock().read_to_end(&mut sink);
 
     eprintln!("rivet-test-server: stdin closed, stopping");
+    drop(hostile);
     drop(proxy);
     server.stop();
     Ok(())

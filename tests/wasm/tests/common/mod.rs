@@ -151,3 +151,30 @@ pub fn dispatch_window_event(name: &str) {
 pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
+
+/// The scenario gateway (`rivet_test_support::scenarios`): the actor name picks the fault.
+pub fn hostile_endpoint() -> &'static str {
+    option_env!("RIVET_TEST_HOSTILE_ENDPOINT").expect("RIVET_TEST_HOSTILE_ENDPOINT was not set")
+}
+
+/// What the scenario gateway saw for actor `name` and key `key`: `(websocket, http)` requests.
+pub async fn hostile_stats(name: &str, key: &str) -> (u64, u64) {
+    let url = format!("{}/__stats?name={name}&key={key}", hostile_endpoint());
+    let response = within(
+        10,
+        "stats request",
+        fetch(&url, web_sys::RequestInit::new()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("stats: {e:?}"));
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let stats: serde_json::Value = serde_json::from_str(&text).unwrap();
+    (
+        stats["websocket"].as_u64().unwrap(),
+        stats["http"].as_u64().unwrap(),
+    )
+}
