@@ -124,6 +124,7 @@ impl ActorHandle {
             .request_timeout()
             .min(Duration::from_secs(30));
         let socket = transport::connect_websocket(
+            self.client().http(),
             &url,
             &offered,
             timeout,

@@ -594,7 +594,13 @@ async fn open_socket(
     let protocols = subprotocols(encoding, params.as_ref());
     let operation = format!("connect to {}", handle.describe());
     let deadline = runtime::Instant::now() + timeout;
-    let mut socket = transport::connect_websocket(&url, &protocols, timeout, &operation)
+    let mut socket = transport::connect_websocket(
+        handle.client().http(),
+        &url,
+        &protocols,
+        timeout,
+        &operation,
+    )
         .await
         .map_err(|e| close::after_failed_open(e, creates_actor))?;
     let mut connection_error = None;

@@ -63,7 +63,9 @@ use crate::{Error, Result, TransportErrorKind};
 pub(crate) struct HttpClient;
 
 impl HttpClient {
-    pub(crate) fn new() -> Result<Self> {
+    /// The browser verifies certificates against its own trust store: the config's root
+    /// certificates are not used here.
+    pub(crate) fn new(_config: &crate::ClientConfig) -> Result<Self> {
         Ok(Self)
     }
 
@@ -209,6 +211,7 @@ const MAX_CLOSE_REASON: usize = 123;
 /// [`Error::Transport`] if it closes first (refused, or the upgrade was answered with an
 /// error: the browser does not say which), with [`Error::Timeout`] after `timeout`.
 pub(crate) async fn connect_websocket(
+    _http: &HttpClient,
     url: &str,
     protocols: &[String],
     timeout: Duration,
