@@ -13,7 +13,8 @@ use std::time::Duration;
 use common::{eventually, unique_key, within};
 use futures::StreamExt;
 use rivet_core::{
-    Client, ClientConfig, ConnectOptions, Encoding, Error, Event, RawMessage, RawRequest,
+    Client, ClientConfig, ConnectOptions, Encoding, Error, Event, LifecycleRetries, RawMessage,
+    RawRequest,
     ReconnectPolicy, TransportErrorKind,
 };
 use rivet_test_support::tls_proxy::{RequestHead, TestCa, TlsProxy};
@@ -31,6 +32,27 @@ fn client_trusting(endpoint: &str, ca: &TestCa, encoding: Encoding) -> Client {
             .unwrap(),
     )
     .unwrap()
+}
+
+/// [`within`], naming the requests the proxy forwarded if `future` does not finish: tells a
+/// request that never reached the server from an answer that never came.
+async fn traced<F: std::future::Future>(
+    proxy: &TlsProxy,
+    secs: u64,
+    what: &str,
+    future: F,
+) -> F::Output {
+    match tokio::time::timeout(Duration::from_secs(secs), future).await {
+        Ok(output) => output,
+        Err(_) => {
+            let heads: Vec<String> = proxy
+                .requests()
+                .iter()
+                .map(|h| format!("{} {}", h.method, h.path()))
+                .collect();
+            panic!("{what} did not finish within {secs} s; forwarded so far: {heads:#?}")
+        }
+    }
 }
 
 fn assert_tls_error(err: &Error, advice: &str) {
@@ -60,7 +82,8 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
 
         // Queue (HTTPS).
         let worker = client.get_or_create("worker", unique_key("tls-q"));
-        let reply: Option<Value> = within(
+        let reply: Option<Value> = traced(
+            &proxy,
             30,
             "queue send",
             worker.send_and_wait("jobs", &json!({"n": 1}), Duration::from_secs(10)),
@@ -135,9 +158,9 @@ async fn only_the_added_roots_can_be_trusted_and_der_works_too() {
     )
     .unwrap();
     let counter = client.get_or_create("counter", unique_key("tls-der"));
-    let r = tokio::time::timeout(Duration::from_secs(30), counter.action::<i64>("increment", (7,))).await;
-    if r.is_err() { panic!("DIAG heads={:#?} failed={}", proxy.requests(), proxy.failed_handshakes()); }
-    let n = r.unwrap().unwrap();
+    let n: i64 = traced(&proxy, 30, "action", counter.action("increment", (7,)))
+        .await
+        .unwrap();
     assert_eq!(n, 7);
     let conn = counter.connect().unwrap();
     within(30, "ready", conn.ready()).await.unwrap();
@@ -350,4 +373,120 @@ async fn namespace_and_token_reach_the_server_on_every_path() {
     assert!(count(&|h| h.method == "GET" && h.path() == "/actors") >= 1);
     assert!(count(&|h| h.path().contains("@") && h.path().contains("/action/")) >= 1);
     assert!(count(&|h| h.is_websocket() && h.path().contains("@") && h.path().ends_with("/connect")) >= 1);
+}
+
+/// Creates namespace `name` on the test engine through its API (`POST /namespaces`), so
+/// that requests in it get past the namespace check. The test server's runner serves only
+/// `default`, so actors in the new namespace never run: calls there fail with the engine's
+/// `actor.no_runner_config_configured`, which names the namespace the engine received.
+fn create_namespace(name: &str) {
+    let body = json!({"name": name, "display_name": name}).to_string();
+    let response = rivet_test_support::http::request(
+        &TestServer::shared().endpoint(),
+        "POST",
+        "/namespaces",
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let listed = rivet_test_support::http::request(
+        &TestServer::shared().endpoint(),
+        "GET",
+        "/namespaces",
+        &[],
+        b"",
+        Duration::from_secs(10),
+    )
+    .unwrap()
+    .text();
+    assert!(
+        listed.contains(&format!("\"name\":\"{name}\"")),
+        "namespace {name} not created: {} / {listed}",
+        response.text()
+    );
+}
+
+/// The engine's answer for `ns`, where no runner serves actors: its metadata names the
+/// namespace it got.
+fn assert_reached_engine_in(err: &Error, ns: &str) {
+    assert_eq!(err.code(), Some("no_runner_config_configured"), "{err}");
+    assert_eq!(
+        err.metadata().and_then(|m| m.get("namespace")),
+        Some(&json!(ns)),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_default_namespace_reaches_the_engine_on_every_path() {
+    let ns = "myns";
+    create_namespace(ns);
+    let ca = TestCa::new();
+    let proxy = TlsProxy::start(TestServer::shared().addr(), &ca);
+    let token = "tok-SECRET";
+    let client = Client::from_config(
+        ClientConfig::builder()
+            .endpoint(format!("https://{ns}:{token}@127.0.0.1:{}", proxy.port()))
+            .add_root_certificate(ca.cert_pem())
+            .lifecycle_retries(LifecycleRetries::none())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let counter = client.get_or_create("counter", unique_key("tls-ns"));
+
+    let err = within(30, "action", counter.action::<i64>("increment", (1,)))
+        .await
+        .unwrap_err();
+    assert_reached_engine_in(&err, ns);
+    let err = within(30, "queue", counter.send("jobs", &1))
+        .await
+        .unwrap_err();
+    assert_reached_engine_in(&err, ns);
+    let err = within(30, "fetch", counter.fetch("/x", RawRequest::get()))
+        .await
+        .unwrap_err();
+    assert_reached_engine_in(&err, ns);
+    // Raw WebSocket: the engine accepts the upgrade and then closes the socket (no runner).
+    match within(30, "raw ws", counter.web_socket("/raw", &[])).await {
+        Err(_) => {}
+        Ok(mut socket) => {
+            let message = within(30, "raw ws close", socket.next()).await;
+            assert!(
+                matches!(message, Some(RawMessage::Closed { .. }) | None),
+                "{message:?}"
+            );
+        }
+    }
+    let conn = counter
+        .connect_with(ConnectOptions::new().reconnect(ReconnectPolicy::never()))
+        .unwrap();
+    within(60, "connect", conn.ready()).await.unwrap_err();
+    conn.dispose().await;
+    // REST: the lookup runs in `myns` and finds nothing there.
+    let err = within(
+        30,
+        "get by REST",
+        client
+            .get("counter", vec!["a,b".to_owned()])
+            .action::<i64>("getCount", ()),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    let err = within(30, "create", client.create("counter", unique_key("tls-ns")))
+        .await
+        .unwrap_err();
+    assert_reached_engine_in(&err, ns);
+
+    let heads = proxy.requests();
+    for head in &heads {
+        assert_carries(head, ns, token);
+    }
+    for path in ["/action/increment", "/queue/jobs", "/request/x", "/websocket/raw", "/connect"] {
+        assert!(heads.iter().any(|h| h.path().ends_with(path)), "{path}: {heads:#?}");
+    }
+    assert!(heads.iter().any(|h| h.method == "GET" && h.path() == "/actors"));
+    assert!(heads.iter().any(|h| h.method == "POST" && h.path() == "/actors"));
 }
