@@ -14,8 +14,15 @@ const PEM_END: &str = "-----END CERTIFICATE-----";
 /// The certificates in `raw` (the `index`-th one given), DER: every `CERTIFICATE` block of
 /// PEM text, or `raw` itself when it is DER. Each is checked to be an X.509 certificate.
 pub(crate) fn parse_root_certificate(index: usize, raw: &[u8]) -> Result<Vec<Vec<u8>>> {
-    let what = |kind: &str| format!("root certificate #{} ({kind}, {} bytes)", index + 1, raw.len());
-    let invalid = |kind: &str, reason: String| Error::invalid("root_certificate", what(kind), reason);
+    let what = |kind: &str| {
+        format!(
+            "root certificate #{} ({kind}, {} bytes)",
+            index + 1,
+            raw.len()
+        )
+    };
+    let invalid =
+        |kind: &str, reason: String| Error::invalid("root_certificate", what(kind), reason);
     let looks_like_pem = raw.starts_with(b"-----") || raw.windows(11).any(|w| w == b"-----BEGIN ");
     let ders = if looks_like_pem {
         let text = std::str::from_utf8(raw).map_err(|_| {

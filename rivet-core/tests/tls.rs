@@ -14,8 +14,7 @@ use common::{eventually, unique_key, within};
 use futures::StreamExt;
 use rivet_core::{
     Client, ClientConfig, ConnectOptions, Encoding, Error, Event, LifecycleRetries, RawMessage,
-    RawRequest,
-    ReconnectPolicy, TransportErrorKind,
+    RawRequest, ReconnectPolicy, TransportErrorKind,
 };
 use rivet_test_support::tls_proxy::{RequestHead, TestCa, TlsProxy};
 use rivet_test_support::TestServer;
@@ -66,8 +65,7 @@ fn assert_tls_error(err: &Error, advice: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_with_a_private_ca()
-{
+async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_with_a_private_ca() {
     let ca = TestCa::new();
     let proxy = TlsProxy::start(TestServer::shared().addr(), &ca);
     for encoding in Encoding::ALL {
@@ -75,7 +73,7 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
         let counter = client.get_or_create("counter", unique_key("tls"));
 
         // Stateless action (HTTPS).
-        let n: i64 = within(30, "action", counter.action("increment", (2,)))
+        let n: i64 = traced(&proxy, 30, "action", counter.action("increment", (2,)))
             .await
             .unwrap();
         assert_eq!(n, 2, "{encoding}");
@@ -100,8 +98,8 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
         let _listener = conn.on("newCount", move |event: &Event| {
             sink.lock().unwrap().push(event.arg::<i64>(0).unwrap());
         });
-        within(30, "ready", conn.ready()).await.unwrap();
-        let n: i64 = within(30, "conn action", conn.action("increment", (3,)))
+        traced(&proxy, 30, "ready", conn.ready()).await.unwrap();
+        let n: i64 = traced(&proxy, 30, "conn action", conn.action("increment", (3,)))
             .await
             .unwrap();
         assert_eq!(n, 5, "{encoding}");
@@ -113,7 +111,8 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
         conn.dispose().await;
 
         // Raw fetch (HTTPS).
-        let response = within(
+        let response = traced(
+            &proxy,
             30,
             "raw fetch",
             counter.fetch("/echo?q=1", RawRequest::post(b"over tls".to_vec())),
@@ -126,19 +125,23 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
         assert_eq!(seen["method"], "POST");
 
         // Raw WebSocket (WSS).
-        let mut socket = within(30, "raw ws", counter.web_socket("/raw", &[]))
+        let mut socket = traced(&proxy, 30, "raw ws", counter.web_socket("/raw", &[]))
             .await
             .unwrap();
-        let hello = within(30, "hello", socket.next()).await;
+        let hello = traced(&proxy, 30, "hello", socket.next()).await;
         assert_eq!(hello, Some(RawMessage::Text("hello".into())));
         socket.send_text("ping over wss").await.unwrap();
-        let echo = within(30, "echo", socket.next()).await;
+        let echo = traced(&proxy, 30, "echo", socket.next()).await;
         assert_eq!(echo, Some(RawMessage::Text("ping over wss".into())));
         socket.close(1000, "done").await.unwrap();
     }
     let heads = proxy.requests();
-    assert!(heads.iter().any(|h| h.is_websocket() && h.path().ends_with("/connect")));
-    assert!(heads.iter().any(|h| h.is_websocket() && h.path().ends_with("/websocket/raw")));
+    assert!(heads
+        .iter()
+        .any(|h| h.is_websocket() && h.path().ends_with("/connect")));
+    assert!(heads
+        .iter()
+        .any(|h| h.is_websocket() && h.path().ends_with("/websocket/raw")));
     assert!(heads.iter().any(|h| h.path().ends_with("/request/echo")));
     assert!(heads.iter().any(|h| h.path().ends_with("/queue/jobs")));
     assert_eq!(proxy.failed_handshakes(), 0);
@@ -163,7 +166,7 @@ async fn only_the_added_roots_can_be_trusted_and_der_works_too() {
         .unwrap();
     assert_eq!(n, 7);
     let conn = counter.connect().unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    traced(&proxy, 30, "ready", conn.ready()).await.unwrap();
     conn.dispose().await;
 }
 
@@ -177,19 +180,29 @@ async fn an_unknown_ca_is_a_typed_tls_error_on_every_path() {
     let counter = client.get_or_create("counter", unique_key("tls-unknown"));
     let advice = "add_root_certificate";
 
-    let err = within(30, "action", counter.action::<i64>("increment", (1,)))
-        .await
-        .unwrap_err();
+    let err = traced(
+        &proxy,
+        30,
+        "action",
+        counter.action::<i64>("increment", (1,)),
+    )
+    .await
+    .unwrap_err();
     assert_tls_error(&err, advice);
     assert!(!err.is_retryable(), "{err}");
 
-    let err = within(30, "raw fetch", counter.fetch("/x", RawRequest::get()))
-        .await
-        .unwrap_err();
+    let err = traced(
+        &proxy,
+        30,
+        "raw fetch",
+        counter.fetch("/x", RawRequest::get()),
+    )
+    .await
+    .unwrap_err();
     assert_tls_error(&err, advice);
 
     // Same trust policy for WebSockets: the same error, not a different root store.
-    let err = within(30, "raw ws", counter.web_socket("/raw", &[]))
+    let err = traced(&proxy, 30, "raw ws", counter.web_socket("/raw", &[]))
         .await
         .unwrap_err();
     assert_tls_error(&err, advice);
@@ -197,25 +210,35 @@ async fn an_unknown_ca_is_a_typed_tls_error_on_every_path() {
     let conn = counter
         .connect_with(ConnectOptions::new().reconnect(ReconnectPolicy::never()))
         .unwrap();
-    let err = within(60, "ready", conn.ready()).await.unwrap_err();
+    let err = traced(&proxy, 60, "ready", conn.ready()).await.unwrap_err();
     assert_tls_error(&err, advice);
     conn.dispose().await;
 
-    assert!(proxy.failed_handshakes() >= 4);
+    eventually(10, "the proxy saw every refused handshake", || {
+        let failed = proxy.failed_handshakes();
+        async move { failed >= 4 }
+    })
+    .await;
     assert!(proxy.requests().is_empty(), "nothing went past TLS");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_for_another_host_is_a_typed_tls_error() {
     let ca = TestCa::new();
-    let proxy = TlsProxy::start_with_names(TestServer::shared().addr(), &ca, &["elsewhere.example"]);
+    let proxy =
+        TlsProxy::start_with_names(TestServer::shared().addr(), &ca, &["elsewhere.example"]);
     let client = client_trusting(&proxy.endpoint(), &ca, Encoding::Json);
     let counter = client.get_or_create("counter", unique_key("tls-host"));
-    let err = within(30, "action", counter.action::<i64>("increment", (1,)))
-        .await
-        .unwrap_err();
+    let err = traced(
+        &proxy,
+        30,
+        "action",
+        counter.action::<i64>("increment", (1,)),
+    )
+    .await
+    .unwrap_err();
     assert_tls_error(&err, "not valid for the host name");
-    let err = within(30, "raw ws", counter.web_socket("/raw", &[]))
+    let err = traced(&proxy, 30, "raw ws", counter.web_socket("/raw", &[]))
         .await
         .unwrap_err();
     assert_tls_error(&err, "not valid for the host name");
@@ -243,8 +266,13 @@ fn bad_root_certificates_are_rejected_when_building_the_config() {
     let ca = TestCa::new();
     let mut truncated = ca.cert_der().to_vec();
     truncated.truncate(truncated.len() / 2);
-    let key_pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n";
-    for bad in [truncated, key_pem.as_bytes().to_vec(), b"not a cert".to_vec()] {
+    let key_pem =
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n";
+    for bad in [
+        truncated,
+        key_pem.as_bytes().to_vec(),
+        b"not a cert".to_vec(),
+    ] {
         let err = ClientConfig::builder()
             .add_root_certificate(&bad)
             .build()
@@ -313,47 +341,66 @@ async fn namespace_and_token_reach_the_server_on_every_path() {
 
     // Query gateway: action, queue, raw fetch, raw WebSocket, connection.
     let counter = client.get_or_create("counter", key.as_str());
-    let _: i64 = within(30, "action", counter.action("increment", (1,)))
+    let _: i64 = traced(&proxy, 30, "action", counter.action("increment", (1,)))
         .await
         .unwrap();
     let worker = client.get_or_create("worker", unique_key("tls-auth-q"));
-    within(30, "queue", worker.send("jobs", &json!({"n": 1})))
+    traced(&proxy, 30, "queue", worker.send("jobs", &json!({"n": 1})))
         .await
         .unwrap();
-    let response = within(30, "fetch", counter.fetch("/who", RawRequest::get()))
-        .await
-        .unwrap();
+    let response = traced(
+        &proxy,
+        30,
+        "fetch",
+        counter.fetch("/who", RawRequest::get()),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status(), 200);
-    let mut socket = within(30, "raw ws", counter.web_socket("/raw", &[]))
+    let mut socket = traced(&proxy, 30, "raw ws", counter.web_socket("/raw", &[]))
         .await
         .unwrap();
     assert_eq!(
-        within(30, "hello", socket.next()).await,
+        traced(&proxy, 30, "hello", socket.next()).await,
         Some(RawMessage::Text("hello".into()))
     );
     socket.close(1000, "done").await.unwrap();
     let conn = counter.connect().unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    traced(&proxy, 30, "ready", conn.ready()).await.unwrap();
     conn.dispose().await;
 
     // REST lookup (`get` with a `,` in a key component cannot use the query gateway), then
     // the direct URL of the id it found, over HTTP and WebSocket.
     let comma_key = vec![unique_key("tls-auth"), "a,b".to_owned()];
-    let created = within(30, "create", client.create("counter", comma_key.clone()))
-        .await
-        .unwrap();
+    let created = traced(
+        &proxy,
+        30,
+        "create",
+        client.create("counter", comma_key.clone()),
+    )
+    .await
+    .unwrap();
     let found = client.get("counter", comma_key);
-    let _: i64 = within(30, "action by REST-resolved id", found.action("getCount", ()))
-        .await
-        .unwrap();
+    let _: i64 = traced(
+        &proxy,
+        30,
+        "action by REST-resolved id",
+        found.action("getCount", ()),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        within(30, "resolve", found.resolve()).await.unwrap(),
-        within(30, "resolve created", created.resolve())
+        traced(&proxy, 30, "resolve", found.resolve())
+            .await
+            .unwrap(),
+        traced(&proxy, 30, "resolve created", created.resolve())
             .await
             .unwrap()
     );
     let conn = found.connect().unwrap();
-    within(30, "ready by id", conn.ready()).await.unwrap();
+    traced(&proxy, 30, "ready by id", conn.ready())
+        .await
+        .unwrap();
     conn.dispose().await;
 
     let heads = proxy.requests();
@@ -366,13 +413,18 @@ async fn namespace_and_token_reach_the_server_on_every_path() {
     assert!(count(&|h| h.path().ends_with("/request/who")) >= 1);
     assert!(count(&|h| h.is_websocket() && h.path().ends_with("/websocket/raw")) >= 1);
     assert!(
-        count(&|h| h.is_websocket() && h.path().ends_with("/connect") && h.query("rvt-method").is_some())
+        count(&|h| h.is_websocket()
+            && h.path().ends_with("/connect")
+            && h.query("rvt-method").is_some())
             >= 1
     );
     assert!(count(&|h| h.method == "POST" && h.path() == "/actors") >= 1);
     assert!(count(&|h| h.method == "GET" && h.path() == "/actors") >= 1);
     assert!(count(&|h| h.path().contains("@") && h.path().contains("/action/")) >= 1);
-    assert!(count(&|h| h.is_websocket() && h.path().contains("@") && h.path().ends_with("/connect")) >= 1);
+    assert!(
+        count(&|h| h.is_websocket() && h.path().contains("@") && h.path().ends_with("/connect"))
+            >= 1
+    );
 }
 
 /// Creates namespace `name` on the test engine through its API (`POST /namespaces`), so
@@ -436,23 +488,28 @@ async fn a_non_default_namespace_reaches_the_engine_on_every_path() {
     .unwrap();
     let counter = client.get_or_create("counter", unique_key("tls-ns"));
 
-    let err = within(30, "action", counter.action::<i64>("increment", (1,)))
+    let err = traced(
+        &proxy,
+        30,
+        "action",
+        counter.action::<i64>("increment", (1,)),
+    )
+    .await
+    .unwrap_err();
+    assert_reached_engine_in(&err, ns);
+    let err = traced(&proxy, 30, "queue", counter.send("jobs", &1))
         .await
         .unwrap_err();
     assert_reached_engine_in(&err, ns);
-    let err = within(30, "queue", counter.send("jobs", &1))
-        .await
-        .unwrap_err();
-    assert_reached_engine_in(&err, ns);
-    let err = within(30, "fetch", counter.fetch("/x", RawRequest::get()))
+    let err = traced(&proxy, 30, "fetch", counter.fetch("/x", RawRequest::get()))
         .await
         .unwrap_err();
     assert_reached_engine_in(&err, ns);
     // Raw WebSocket: the engine accepts the upgrade and then closes the socket (no runner).
-    match within(30, "raw ws", counter.web_socket("/raw", &[])).await {
+    match traced(&proxy, 30, "raw ws", counter.web_socket("/raw", &[])).await {
         Err(_) => {}
         Ok(mut socket) => {
-            let message = within(30, "raw ws close", socket.next()).await;
+            let message = traced(&proxy, 30, "raw ws close", socket.next()).await;
             assert!(
                 matches!(message, Some(RawMessage::Closed { .. }) | None),
                 "{message:?}"
@@ -462,10 +519,13 @@ async fn a_non_default_namespace_reaches_the_engine_on_every_path() {
     let conn = counter
         .connect_with(ConnectOptions::new().reconnect(ReconnectPolicy::never()))
         .unwrap();
-    within(60, "connect", conn.ready()).await.unwrap_err();
+    traced(&proxy, 60, "connect", conn.ready())
+        .await
+        .unwrap_err();
     conn.dispose().await;
     // REST: the lookup runs in `myns` and finds nothing there.
-    let err = within(
+    let err = traced(
+        &proxy,
         30,
         "get by REST",
         client
@@ -475,18 +535,36 @@ async fn a_non_default_namespace_reaches_the_engine_on_every_path() {
     .await
     .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
-    let err = within(30, "create", client.create("counter", unique_key("tls-ns")))
-        .await
-        .unwrap_err();
+    let err = traced(
+        &proxy,
+        30,
+        "create",
+        client.create("counter", unique_key("tls-ns")),
+    )
+    .await
+    .unwrap_err();
     assert_reached_engine_in(&err, ns);
 
     let heads = proxy.requests();
     for head in &heads {
         assert_carries(head, ns, token);
     }
-    for path in ["/action/increment", "/queue/jobs", "/request/x", "/websocket/raw", "/connect"] {
-        assert!(heads.iter().any(|h| h.path().ends_with(path)), "{path}: {heads:#?}");
+    for path in [
+        "/action/increment",
+        "/queue/jobs",
+        "/request/x",
+        "/websocket/raw",
+        "/connect",
+    ] {
+        assert!(
+            heads.iter().any(|h| h.path().ends_with(path)),
+            "{path}: {heads:#?}"
+        );
     }
-    assert!(heads.iter().any(|h| h.method == "GET" && h.path() == "/actors"));
-    assert!(heads.iter().any(|h| h.method == "POST" && h.path() == "/actors"));
+    assert!(heads
+        .iter()
+        .any(|h| h.method == "GET" && h.path() == "/actors"));
+    assert!(heads
+        .iter()
+        .any(|h| h.method == "POST" && h.path() == "/actors"));
 }

@@ -601,8 +601,8 @@ async fn open_socket(
         timeout,
         &operation,
     )
-        .await
-        .map_err(|e| close::after_failed_open(e, creates_actor))?;
+    .await
+    .map_err(|e| close::after_failed_open(e, creates_actor))?;
     let mut connection_error = None;
     loop {
         let remaining = deadline.saturating_duration_since(runtime::Instant::now());

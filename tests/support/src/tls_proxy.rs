@@ -244,7 +244,10 @@ impl TlsProxy {
             .map_err(io::Error::other)?
             .with_no_client_auth()
             .with_single_cert(
-                vec![CertificateDer::from(cert), CertificateDer::from(ca.cert_der.clone())],
+                vec![
+                    CertificateDer::from(cert),
+                    CertificateDer::from(ca.cert_der.clone()),
+                ],
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
             )
             .map_err(io::Error::other)?;
