@@ -169,9 +169,12 @@ impl ActorHandle {
 
     /// A copy of this handle whose raw requests ([`fetch`](Self::fetch)) and raw WebSockets
     /// ([`web_socket`](Self::web_socket)) skip the gateway's wait for the actor to be ready:
-    /// they reach the actor's `onRequest` / `onWebSocket` handler while it is still starting
-    /// or in its sleep grace period, instead of waiting for (or waking) a ready instance.
-    /// The JS client's `skipReadyWait`. Actions, queues and connections are not affected.
+    /// the gateway hands them to the actor at once instead of waiting until it is ready. In
+    /// the actor's sleep grace period they reach the instance that is stopping (its
+    /// `onRequest` / `onWebSocket` answers, or the runner refuses with
+    /// `actor_generation_mismatch`) instead of waiting for the next wake. The JS client's
+    /// `skipReadyWait`. Actions, queues and connections are not affected. (On RivetKit 2.3.19
+    /// an actor still running `onWake` is waited for either way.)
     /// [`RawRequest::skip_ready_wait`](crate::RawRequest::skip_ready_wait) sets it per request.
     ///
     /// On the wire (as the JS client 2.3.19): `rvt-skip-ready-wait=true` on query URLs, the

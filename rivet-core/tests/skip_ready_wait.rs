@@ -2,6 +2,7 @@
 //! against the real server: what goes on the wire (seen at a recording TLS proxy), and what
 //! it changes for an actor in its sleep grace period (`slowSleep` in `tests/server`: sleeps
 //! after 1 s idle and takes 3 s to stop).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

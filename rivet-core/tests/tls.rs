@@ -4,6 +4,7 @@
 //! events, raw fetch and raw WebSockets; one trust policy for HTTP and WebSockets; typed
 //! errors for certificates that must be refused; and the namespace and token on every path,
 //! as the proxy saw them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -44,10 +45,19 @@ async fn traced<F: std::future::Future>(
     match tokio::time::timeout(Duration::from_secs(secs), future).await {
         Ok(output) => output,
         Err(_) => {
+            let stats = proxy.connection_stats();
             let heads: Vec<String> = proxy
                 .requests()
                 .iter()
-                .map(|h| format!("{} {}", h.method, h.path()))
+                .map(|h| {
+                    format!(
+                        "{} {} (connection {}: {:?})",
+                        h.method,
+                        h.path(),
+                        h.connection,
+                        stats.get(h.connection)
+                    )
+                })
                 .collect();
             panic!("{what} did not finish within {secs} s; forwarded so far: {heads:#?}")
         }

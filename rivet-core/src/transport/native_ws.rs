@@ -83,7 +83,7 @@ pub(crate) async fn connect_websocket(
             ));
         }
         match header("sec-websocket-protocol") {
-            Some(chosen) if protocols.iter().any(|p| *p == chosen) => {}
+            Some(chosen) if protocols.contains(&chosen) => {}
             Some(_) => {
                 return Err(handshake_error(
                     operation,

@@ -131,6 +131,18 @@ pub struct RequestHead {
     pub target: String,
     /// Every header, names lower case, in the order sent.
     pub headers: Vec<(String, String)>,
+    /// Which proxied connection it came on (0, 1, … in accept order); see
+    /// [`TlsProxy::connection_stats`].
+    pub connection: usize,
+}
+
+/// What the server sent back on one proxied connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// Bytes the server sent (forwarded to the client).
+    pub bytes_from_server: u64,
+    /// Whether the server closed its side.
+    pub server_closed: bool,
 }
 
 impl RequestHead {
@@ -188,6 +200,7 @@ struct Shared {
     acceptor: TlsAcceptor,
     requests: Mutex<Vec<RequestHead>>,
     failed_handshakes: Mutex<usize>,
+    connections: Mutex<Vec<ConnectionStats>>,
 }
 
 /// A TLS-terminating proxy on `127.0.0.1:<random port>` forwarding plaintext to a target
@@ -259,6 +272,7 @@ impl TlsProxy {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             requests: Mutex::new(Vec::new()),
             failed_handshakes: Mutex::new(0),
+            connections: Mutex::new(Vec::new()),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -316,6 +330,16 @@ impl TlsProxy {
             .clone()
     }
 
+    /// Per proxied connection (indexed by [`RequestHead::connection`]): what the server sent
+    /// back. Tells a request the server never answered from an answer lost on the way.
+    pub fn connection_stats(&self) -> Vec<ConnectionStats> {
+        self.shared
+            .connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// TLS handshakes that failed (e.g. the client refused the certificate).
     pub fn failed_handshakes(&self) -> usize {
         *self
@@ -358,7 +382,12 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 return;
             };
             let _ = server.set_nodelay(true);
-            forward(tls, server, shared).await;
+            let connection = {
+                let mut connections = shared.connections.lock().unwrap_or_else(|e| e.into_inner());
+                connections.push(ConnectionStats::default());
+                connections.len() - 1
+            };
+            forward(tls, server, shared, connection).await;
         });
     }
 }
@@ -369,21 +398,54 @@ async fn forward(
     client: tokio_rustls::server::TlsStream<TcpStream>,
     server: TcpStream,
     shared: Arc<Shared>,
+    connection: usize,
 ) {
     let (mut client_read, mut client_write) = tokio::io::split(client);
     let (mut server_read, mut server_write) = server.into_split();
+    let down_shared = shared.clone();
     let down = async move {
-        let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            let n = match server_read.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if let Some(stats) = down_shared
+                .connections
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_mut(connection)
+            {
+                stats.bytes_from_server += n as u64;
+            }
+            if client_write.write_all(&chunk[..n]).await.is_err() {
+                break;
+            }
+            let _ = client_write.flush().await;
+        }
+        if let Some(stats) = down_shared
+            .connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(connection)
+        {
+            stats.server_closed = true;
+        }
         let _ = client_write.shutdown().await;
     };
     let up = async move {
-        let _ = forward_requests(&mut client_read, &mut server_write, &shared).await;
+        let _ = forward_requests(&mut client_read, &mut server_write, &shared, connection).await;
         let _ = server_write.shutdown().await;
     };
     tokio::join!(down, up);
 }
 
-async fn forward_requests<R, W>(client: &mut R, server: &mut W, shared: &Shared) -> io::Result<()>
+async fn forward_requests<R, W>(
+    client: &mut R,
+    server: &mut W,
+    shared: &Shared,
+    connection: usize,
+) -> io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -404,9 +466,10 @@ where
             }
             buf.extend_from_slice(&chunk[..n]);
         };
-        let Some(head) = parse_head(&buf[..head_end]) else {
+        let Some(mut head) = parse_head(&buf[..head_end]) else {
             return Ok(());
         };
+        head.connection = connection;
         let body_len = head
             .header("content-length")
             .and_then(|v| v.trim().parse::<usize>().ok())
@@ -461,6 +524,7 @@ fn parse_head(raw: &[u8]) -> Option<RequestHead> {
         method,
         target,
         headers,
+        connection: 0,
     })
 }
 
