@@ -140,7 +140,7 @@ impl ClientConfig {
 
     /// A config from the environment, as the JS client reads it: `RIVET_ENGINE` or
     /// `RIVET_ENDPOINT`, `RIVET_TOKEN`, `RIVET_NAMESPACE`, `RIVET_POOL`; the defaults for
-    /// whatever is unset.
+    /// whatever is unset. See [`ClientConfigBuilder::env`] for the precedence.
     pub fn from_env() -> Result<Self> {
         Self::builder().env().build()
     }
@@ -239,6 +239,16 @@ pub struct ClientConfigBuilder {
     lifecycle_retries: Option<LifecycleRetries>,
     root_certificates: Vec<Vec<u8>>,
     platform_root_certificates: Option<bool>,
+    /// The environment variables the endpoint, namespace and token were read from, if they
+    /// were, so errors can name them.
+    from_env: EnvSources,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct EnvSources {
+    endpoint: Option<&'static str>,
+    namespace: Option<&'static str>,
+    token: Option<&'static str>,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -299,18 +309,21 @@ impl ClientConfigBuilder {
     /// the namespace and token too.
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
+        self.from_env.endpoint = None;
         self
     }
 
     /// The namespace. Setting it here and in the endpoint URL is an error.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
+        self.from_env.namespace = None;
         self
     }
 
     /// The token. Setting it here and in the endpoint URL is an error.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(Token::new(token));
+        self.from_env.token = None;
         self
     }
 
@@ -396,24 +409,57 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Fills every setting still unset from the environment (`RIVET_ENGINE` or
-    /// `RIVET_ENDPOINT`, `RIVET_TOKEN`, `RIVET_NAMESPACE`, `RIVET_POOL`). Does nothing in the
-    /// browser.
+    /// Fills every setting still unset from the environment, as the JS client reads it. Does
+    /// nothing in the browser.
+    ///
+    /// Precedence, highest first:
+    /// 1. a setting given to the builder (before or after this call);
+    /// 2. the endpoint: `RIVET_ENGINE`, then `RIVET_ENDPOINT`; the token: `RIVET_TOKEN`; the
+    ///    namespace: `RIVET_NAMESPACE`; the pool: `RIVET_POOL`;
+    /// 3. the defaults (`http://localhost:6420`, namespace `default`, no token, pool
+    ///    `default`).
+    ///
+    /// An empty variable counts as unset. A namespace or token in the endpoint's user info
+    /// (`https://ns:token@host`), wherever the endpoint came from, is used as given; the same
+    /// value also set by name (in code or by `RIVET_NAMESPACE` / `RIVET_TOKEN`) is an error,
+    /// as in the JS client, and the error names the variable.
+    ///
+    /// ```
+    /// // With RIVET_ENDPOINT=https://api.example.com set, this keeps the local endpoint:
+    /// let config = rivet_core::ClientConfig::builder()
+    ///     .endpoint("http://127.0.0.1:6420")
+    ///     .env()
+    ///     .build()?;
+    /// assert_eq!(config.endpoint(), "http://127.0.0.1:6420");
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
     pub fn env(mut self) -> Self {
-        let read = |name: &'static str| -> Option<String> {
-            std::env::var(name).ok().filter(|v| !v.is_empty())
+        let read = |name: &'static str| -> Option<(String, &'static str)> {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|v| (v, name))
         };
         if self.endpoint.is_none() {
-            self.endpoint = read("RIVET_ENGINE").or_else(|| read("RIVET_ENDPOINT"));
+            if let Some((endpoint, var)) = read("RIVET_ENGINE").or_else(|| read("RIVET_ENDPOINT")) {
+                self.endpoint = Some(endpoint);
+                self.from_env.endpoint = Some(var);
+            }
         }
         if self.token.is_none() {
-            self.token = read("RIVET_TOKEN").map(Token::new);
+            if let Some((token, var)) = read("RIVET_TOKEN") {
+                self.token = Some(Token::new(token));
+                self.from_env.token = Some(var);
+            }
         }
         if self.namespace.is_none() {
-            self.namespace = read("RIVET_NAMESPACE");
+            if let Some((namespace, var)) = read("RIVET_NAMESPACE") {
+                self.namespace = Some(namespace);
+                self.from_env.namespace = Some(var);
+            }
         }
         if self.pool.is_none() {
-            self.pool = read("RIVET_POOL");
+            self.pool = read("RIVET_POOL").map(|(pool, _)| pool);
         }
         self
     }
@@ -421,19 +467,43 @@ impl ClientConfigBuilder {
     /// Validates the settings and builds the config.
     pub fn build(self) -> Result<ClientConfig> {
         let raw = self.endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-        let parsed = parse_endpoint(&raw)?;
+        let parsed = parse_endpoint(&raw).map_err(|err| match (err, self.from_env.endpoint) {
+            (
+                Error::InvalidInput {
+                    field,
+                    value,
+                    reason,
+                },
+                Some(var),
+            ) => Error::InvalidInput {
+                field,
+                value,
+                reason: format!("{reason} (read from {var})"),
+            },
+            (err, _) => err,
+        })?;
+        let elsewhere = |var: Option<&str>| match var {
+            Some(var) => format!("in {var}"),
+            None => "as a setting".to_owned(),
+        };
         if parsed.namespace.is_some() && self.namespace.is_some() {
             return Err(Error::invalid(
                 "namespace",
                 self.namespace.unwrap_or_default(),
-                "the namespace is given both in the endpoint URL and as a setting; give it once",
+                format!(
+                    "the namespace is given both in the endpoint URL and {}; give it once",
+                    elsewhere(self.from_env.namespace)
+                ),
             ));
         }
         if parsed.token.is_some() && self.token.is_some() {
             return Err(Error::invalid(
                 "token",
                 "***",
-                "the token is given both in the endpoint URL and as a setting; give it once",
+                format!(
+                    "the token is given both in the endpoint URL and {}; give it once",
+                    elsewhere(self.from_env.token)
+                ),
             ));
         }
         let namespace = parsed
@@ -498,6 +568,8 @@ struct ParsedEndpoint {
 /// without a namespace.
 fn parse_endpoint(raw: &str) -> Result<ParsedEndpoint> {
     let url = endpoint_url::parse(raw).map_err(|e| {
+        // Some parsers quote the input (Firefox: "URL constructor: … is not a valid URL").
+        let e = e.replace(raw, &redact(raw));
         Error::invalid(
             "endpoint",
             redact(raw),

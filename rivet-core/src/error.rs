@@ -79,8 +79,8 @@ pub enum Error {
     /// ```
     #[error(
         "{operation}: the server redirected (HTTP {status}) to {location}; the redirect was not \
-         followed because the request carries credentials that must not reach another origin: \
-         use the final URL as the endpoint"
+         followed because requests carry credentials (token, connection params) that only go to \
+         the endpoint's own origin: use the final URL as the endpoint"
     )]
     Redirected {
         /// What was being done.

@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::within;
+use common::{unique_key, within};
 use rivet_core::manager::ActorOptions;
 use rivet_core::{
     Client, ClientConfig, ConnParams, ConnectOptions, Encoding, Error, LifecycleRetries,
@@ -176,7 +176,7 @@ async fn credentials_never_follow_a_redirect_to_another_origin() {
         let redirector = redirecting_gateway(status, target.endpoint());
         let client = client_with_token(&redirector.endpoint());
         let by_key = client
-            .get_or_create("counter", "redirect")
+            .get_or_create("counter", unique_key("redirect"))
             .with_params(&params)
             .unwrap();
         let by_id = client
@@ -270,5 +270,67 @@ async fn a_same_origin_redirect_is_followed_with_its_credentials() {
         !seen[1].to_ascii_lowercase().contains("referer"),
         "{seen:?}"
     );
+    client.dispose().await;
+}
+
+/// Every path a client takes carries the token (and, where the protocol has one, the
+/// namespace): recorded at a gateway that refuses everything.
+#[tokio::test]
+async fn namespace_and_token_reach_the_gateway_on_every_path() {
+    let (gateway, seen) = recording_gateway();
+    let client = client_with_token(&gateway.endpoint());
+    let by_key = client.get_or_create("counter", unique_key("paths"));
+    let by_get = client.get("counter", unique_key("paths"));
+    let by_id = client.get_for_id("counter", "abc123");
+    let once = ReconnectPolicy {
+        max_attempts: Some(1),
+        ..Default::default()
+    };
+    let mut expected = Vec::new();
+    for (label, handle) in [("by key", &by_key), ("by id", &by_id)] {
+        let _ = within(30, "action", handle.action::<Value>("increment", (1,))).await;
+        expected.push(format!("{label}: action"));
+        let _ = within(30, "queue", handle.send("jobs", &json!({"n": 1}))).await;
+        expected.push(format!("{label}: queue"));
+        let _ = within(30, "fetch", handle.fetch("/raw", RawRequest::get())).await;
+        expected.push(format!("{label}: fetch"));
+        let _ = within(30, "raw ws", handle.web_socket("/chat", &[])).await;
+        expected.push(format!("{label}: raw websocket"));
+        let conn = handle
+            .connect_with(ConnectOptions::new().reconnect(once.clone()))
+            .unwrap();
+        let _ = within(30, "connect", conn.ready()).await;
+        conn.dispose().await;
+        expected.push(format!("{label}: connection"));
+    }
+    let _ = within(30, "resolve", by_get.resolve()).await;
+    let _ = within(30, "resolve", by_key.resolve()).await;
+    let _ = within(30, "create", client.create("counter", unique_key("paths"))).await;
+    expected.push("REST: lookup, get-or-create, create".to_owned());
+
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() >= 13, "{expected:?}: {seen:#?}");
+    for request in &seen {
+        let lower = request.to_ascii_lowercase();
+        let is_rest = lower.contains("path: \"/actors");
+        let is_direct = request.contains("/gateway/abc123");
+        let has_token = if is_rest {
+            request.contains(&format!("Bearer {TOKEN}"))
+        } else if is_direct {
+            request.contains(&format!("/gateway/abc123@{TOKEN}/"))
+        } else {
+            request.contains(&format!("rvt-token={TOKEN}"))
+        };
+        assert!(has_token, "no token: {request}");
+        let has_namespace = if is_rest {
+            request.contains("namespace=ns")
+        } else if is_direct {
+            // Direct URLs carry no namespace (the id names the actor everywhere).
+            true
+        } else {
+            request.contains("rvt-namespace=ns")
+        };
+        assert!(has_namespace, "no namespace: {request}");
+    }
     client.dispose().await;
 }

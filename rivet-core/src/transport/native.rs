@@ -56,15 +56,18 @@ impl HttpClient {
         })
     }
 
-    /// The client every WebSocket upgrade goes through (HTTP/1.1 only: upgrades need it).
-    /// It keeps no idle connections: an upgrade consumes its connection anyway, and a pooled
-    /// one would stay bound to the tokio runtime that opened it.
+    /// The client every WebSocket upgrade goes through. HTTP/1.1 only: a WebSocket upgrade
+    /// needs it, and an app that turns on reqwest's `http2` feature would otherwise let TLS
+    /// negotiate h2. It keeps no idle connections: an upgrade consumes its connection anyway,
+    /// and a pooled one would stay bound to the tokio runtime that opened it.
     pub(crate) fn upgrade_client(&self, operation: &str) -> Result<&reqwest::Client> {
         if let Some(client) = self.upgrade.get() {
             return Ok(client);
         }
         let client = build_reqwest(
-            reqwest::Client::builder().pool_max_idle_per_host(0),
+            reqwest::Client::builder()
+                .http1_only()
+                .pool_max_idle_per_host(0),
             &self.trust,
         )
         .map_err(|e| client_build_error(operation, &self.trust, e))?;

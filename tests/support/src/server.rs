@@ -319,10 +319,12 @@ impl TestServer {
     fn configure(&self, cmd: &mut Command) {
         cmd.current_dir(server_dir());
         // Don't let a developer's RIVET_* / RIVETKIT_* settings leak in (endpoint, token, runtime
-        // mode...), except logging knobs.
+        // mode...), except logging knobs and `RIVET_SUITE_ID`, the mark by which
+        // `scripts/test.sh` finds the engines its own run started.
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy();
-            if (k.starts_with("RIVET") && !k.contains("LOG")) || k == "NODE_ENV" {
+            let setting = k.starts_with("RIVET") && !k.contains("LOG") && k != "RIVET_SUITE_ID";
+            if setting || k == "NODE_ENV" {
                 cmd.env_remove(k.as_ref());
             }
         }
