@@ -83,7 +83,7 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
         let counter = client.get_or_create("counter", unique_key("tls"));
 
         // Stateless action (HTTPS).
-        let n: i64 = traced(&proxy, 30, "action", counter.action("increment", (2,)))
+        let n: i64 = traced(&proxy, 90, "action", counter.action("increment", (2,)))
             .await
             .unwrap();
         assert_eq!(n, 2, "{encoding}");
@@ -92,7 +92,7 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
         let worker = client.get_or_create("worker", unique_key("tls-q"));
         let reply: Option<Value> = traced(
             &proxy,
-            30,
+            90,
             "queue send",
             worker.send_and_wait("jobs", &json!({"n": 1}), Duration::from_secs(10)),
         )
@@ -108,8 +108,8 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
         let _listener = conn.on("newCount", move |event: &Event| {
             sink.lock().unwrap().push(event.arg::<i64>(0).unwrap());
         });
-        traced(&proxy, 30, "ready", conn.ready()).await.unwrap();
-        let n: i64 = traced(&proxy, 30, "conn action", conn.action("increment", (3,)))
+        traced(&proxy, 90, "ready", conn.ready()).await.unwrap();
+        let n: i64 = traced(&proxy, 90, "conn action", conn.action("increment", (3,)))
             .await
             .unwrap();
         assert_eq!(n, 5, "{encoding}");
@@ -123,7 +123,7 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
         // Raw fetch (HTTPS).
         let response = traced(
             &proxy,
-            30,
+            90,
             "raw fetch",
             counter.fetch("/echo?q=1", RawRequest::post(b"over tls".to_vec())),
         )
@@ -135,13 +135,13 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
         assert_eq!(seen["method"], "POST");
 
         // Raw WebSocket (WSS).
-        let mut socket = traced(&proxy, 30, "raw ws", counter.web_socket("/raw", &[]))
+        let mut socket = traced(&proxy, 90, "raw ws", counter.web_socket("/raw", &[]))
             .await
             .unwrap();
-        let hello = traced(&proxy, 30, "hello", socket.next()).await;
+        let hello = traced(&proxy, 90, "hello", socket.next()).await;
         assert_eq!(hello, Some(RawMessage::Text("hello".into())));
         socket.send_text("ping over wss").await.unwrap();
-        let echo = traced(&proxy, 30, "echo", socket.next()).await;
+        let echo = traced(&proxy, 90, "echo", socket.next()).await;
         assert_eq!(echo, Some(RawMessage::Text("ping over wss".into())));
         socket.close(1000, "done").await.unwrap();
     }
@@ -171,12 +171,12 @@ async fn only_the_added_roots_can_be_trusted_and_der_works_too() {
     )
     .unwrap();
     let counter = client.get_or_create("counter", unique_key("tls-der"));
-    let n: i64 = traced(&proxy, 30, "action", counter.action("increment", (7,)))
+    let n: i64 = traced(&proxy, 90, "action", counter.action("increment", (7,)))
         .await
         .unwrap();
     assert_eq!(n, 7);
     let conn = counter.connect().unwrap();
-    traced(&proxy, 30, "ready", conn.ready()).await.unwrap();
+    traced(&proxy, 90, "ready", conn.ready()).await.unwrap();
     conn.dispose().await;
 }
 
@@ -192,7 +192,7 @@ async fn an_unknown_ca_is_a_typed_tls_error_on_every_path() {
 
     let err = traced(
         &proxy,
-        30,
+        90,
         "action",
         counter.action::<i64>("increment", (1,)),
     )
@@ -203,7 +203,7 @@ async fn an_unknown_ca_is_a_typed_tls_error_on_every_path() {
 
     let err = traced(
         &proxy,
-        30,
+        90,
         "raw fetch",
         counter.fetch("/x", RawRequest::get()),
     )
@@ -212,7 +212,7 @@ async fn an_unknown_ca_is_a_typed_tls_error_on_every_path() {
     assert_tls_error(&err, advice);
 
     // Same trust policy for WebSockets: the same error, not a different root store.
-    let err = traced(&proxy, 30, "raw ws", counter.web_socket("/raw", &[]))
+    let err = traced(&proxy, 90, "raw ws", counter.web_socket("/raw", &[]))
         .await
         .unwrap_err();
     assert_tls_error(&err, advice);
@@ -241,14 +241,14 @@ async fn a_certificate_for_another_host_is_a_typed_tls_error() {
     let counter = client.get_or_create("counter", unique_key("tls-host"));
     let err = traced(
         &proxy,
-        30,
+        90,
         "action",
         counter.action::<i64>("increment", (1,)),
     )
     .await
     .unwrap_err();
     assert_tls_error(&err, "not valid for the host name");
-    let err = traced(&proxy, 30, "raw ws", counter.web_socket("/raw", &[]))
+    let err = traced(&proxy, 90, "raw ws", counter.web_socket("/raw", &[]))
         .await
         .unwrap_err();
     assert_tls_error(&err, "not valid for the host name");
@@ -260,7 +260,7 @@ async fn https_to_a_plaintext_server_says_so() {
     let endpoint = format!("https://{}", server.addr());
     let client = Client::new(endpoint).unwrap();
     let err = within(
-        30,
+        90,
         "action",
         client
             .get_or_create("counter", unique_key("tls-plain"))
@@ -351,32 +351,32 @@ async fn namespace_and_token_reach_the_server_on_every_path() {
 
     // Query gateway: action, queue, raw fetch, raw WebSocket, connection.
     let counter = client.get_or_create("counter", key.as_str());
-    let _: i64 = traced(&proxy, 30, "action", counter.action("increment", (1,)))
+    let _: i64 = traced(&proxy, 90, "action", counter.action("increment", (1,)))
         .await
         .unwrap();
     let worker = client.get_or_create("worker", unique_key("tls-auth-q"));
-    traced(&proxy, 30, "queue", worker.send("jobs", &json!({"n": 1})))
+    traced(&proxy, 90, "queue", worker.send("jobs", &json!({"n": 1})))
         .await
         .unwrap();
     let response = traced(
         &proxy,
-        30,
+        90,
         "fetch",
         counter.fetch("/who", RawRequest::get()),
     )
     .await
     .unwrap();
     assert_eq!(response.status(), 200);
-    let mut socket = traced(&proxy, 30, "raw ws", counter.web_socket("/raw", &[]))
+    let mut socket = traced(&proxy, 90, "raw ws", counter.web_socket("/raw", &[]))
         .await
         .unwrap();
     assert_eq!(
-        traced(&proxy, 30, "hello", socket.next()).await,
+        traced(&proxy, 90, "hello", socket.next()).await,
         Some(RawMessage::Text("hello".into()))
     );
     socket.close(1000, "done").await.unwrap();
     let conn = counter.connect().unwrap();
-    traced(&proxy, 30, "ready", conn.ready()).await.unwrap();
+    traced(&proxy, 90, "ready", conn.ready()).await.unwrap();
     conn.dispose().await;
 
     // REST lookup (`get` with a `,` in a key component cannot use the query gateway), then
@@ -384,7 +384,7 @@ async fn namespace_and_token_reach_the_server_on_every_path() {
     let comma_key = vec![unique_key("tls-auth"), "a,b".to_owned()];
     let created = traced(
         &proxy,
-        30,
+        90,
         "create",
         client.create("counter", comma_key.clone()),
     )
@@ -393,22 +393,22 @@ async fn namespace_and_token_reach_the_server_on_every_path() {
     let found = client.get("counter", comma_key);
     let _: i64 = traced(
         &proxy,
-        30,
+        90,
         "action by REST-resolved id",
         found.action("getCount", ()),
     )
     .await
     .unwrap();
     assert_eq!(
-        traced(&proxy, 30, "resolve", found.resolve())
+        traced(&proxy, 90, "resolve", found.resolve())
             .await
             .unwrap(),
-        traced(&proxy, 30, "resolve created", created.resolve())
+        traced(&proxy, 90, "resolve created", created.resolve())
             .await
             .unwrap()
     );
     let conn = found.connect().unwrap();
-    traced(&proxy, 30, "ready by id", conn.ready())
+    traced(&proxy, 90, "ready by id", conn.ready())
         .await
         .unwrap();
     conn.dispose().await;
@@ -500,26 +500,26 @@ async fn a_non_default_namespace_reaches_the_engine_on_every_path() {
 
     let err = traced(
         &proxy,
-        30,
+        90,
         "action",
         counter.action::<i64>("increment", (1,)),
     )
     .await
     .unwrap_err();
     assert_reached_engine_in(&err, ns);
-    let err = traced(&proxy, 30, "queue", counter.send("jobs", &1))
+    let err = traced(&proxy, 90, "queue", counter.send("jobs", &1))
         .await
         .unwrap_err();
     assert_reached_engine_in(&err, ns);
-    let err = traced(&proxy, 30, "fetch", counter.fetch("/x", RawRequest::get()))
+    let err = traced(&proxy, 90, "fetch", counter.fetch("/x", RawRequest::get()))
         .await
         .unwrap_err();
     assert_reached_engine_in(&err, ns);
     // Raw WebSocket: the engine accepts the upgrade and then closes the socket (no runner).
-    match traced(&proxy, 30, "raw ws", counter.web_socket("/raw", &[])).await {
+    match traced(&proxy, 90, "raw ws", counter.web_socket("/raw", &[])).await {
         Err(_) => {}
         Ok(mut socket) => {
-            let message = traced(&proxy, 30, "raw ws close", socket.next()).await;
+            let message = traced(&proxy, 90, "raw ws close", socket.next()).await;
             assert!(
                 matches!(message, Some(RawMessage::Closed { .. }) | None),
                 "{message:?}"
@@ -536,7 +536,7 @@ async fn a_non_default_namespace_reaches_the_engine_on_every_path() {
     // REST: the lookup runs in `myns` and finds nothing there.
     let err = traced(
         &proxy,
-        30,
+        90,
         "get by REST",
         client
             .get("counter", vec!["a,b".to_owned()])
@@ -547,7 +547,7 @@ async fn a_non_default_namespace_reaches_the_engine_on_every_path() {
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     let err = traced(
         &proxy,
-        30,
+        90,
         "create",
         client.create("counter", unique_key("tls-ns")),
     )
