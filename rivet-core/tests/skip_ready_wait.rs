@@ -15,6 +15,10 @@ use rivet_test_support::tls_proxy::{TestCa, TlsProxy};
 use rivet_test_support::TestServer;
 use serde_json::Value;
 
+/// One test of this file at a time: on a busy machine the engine stalls resolving actor
+/// routes (`route_resolve_query_timeout` after 15 s) when many actors start at once.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Into the middle of `slowSleep`'s sleep grace period: it starts sleeping 1 s after the
 /// last request and takes 3 s to stop.
 const INTO_GRACE: Duration = Duration::from_millis(2500);
@@ -48,6 +52,7 @@ async fn stats_by_fetch(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skip_ready_wait_goes_on_the_wire_like_the_js_client() {
+    let _serial = SERIAL.lock().await;
     let ca = TestCa::new();
     let proxy = TlsProxy::start(TestServer::shared().addr(), &ca);
     let client = client(&proxy.endpoint(), Some(&ca), true);
@@ -179,6 +184,7 @@ async fn skip_ready_wait_goes_on_the_wire_like_the_js_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_fetch_in_the_sleep_grace_period_waits_for_the_restart_unless_it_skips_the_ready_wait()
 {
+    let _serial = SERIAL.lock().await;
     let endpoint = TestServer::shared().endpoint();
     let client = client(&endpoint, None, true);
 
@@ -212,6 +218,7 @@ async fn raw_fetch_in_the_sleep_grace_period_waits_for_the_restart_unless_it_ski
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_websocket_in_the_sleep_grace_period_waits_for_the_restart_unless_it_skips_the_ready_wait(
 ) {
+    let _serial = SERIAL.lock().await;
     let endpoint = TestServer::shared().endpoint();
     let client = client(&endpoint, None, true);
     let first_message = |actor: rivet_core::ActorHandle| async move {

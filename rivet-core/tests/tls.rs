@@ -21,6 +21,10 @@ use rivet_test_support::tls_proxy::{RequestHead, TestCa, TlsProxy};
 use rivet_test_support::TestServer;
 use serde_json::{json, Value};
 
+/// One test of this file at a time: on a busy machine the engine stalls resolving actor
+/// routes (`route_resolve_query_timeout` after 15 s) when many actors start at once.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A client for `endpoint` that trusts `ca` (besides the platform's roots).
 fn client_trusting(endpoint: &str, ca: &TestCa, encoding: Encoding) -> Client {
     Client::from_config(
@@ -76,6 +80,7 @@ fn assert_tls_error(err: &Error, advice: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_with_a_private_ca() {
+    let _serial = SERIAL.lock().await;
     let ca = TestCa::new();
     let proxy = TlsProxy::start(TestServer::shared().addr(), &ca);
     for encoding in Encoding::ALL {
@@ -159,6 +164,7 @@ async fn actions_queues_connections_raw_fetch_and_raw_websockets_work_over_tls_w
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_added_roots_can_be_trusted_and_der_works_too() {
+    let _serial = SERIAL.lock().await;
     let ca = TestCa::new();
     let proxy = TlsProxy::start(TestServer::shared().addr(), &ca);
     let client = Client::from_config(
@@ -182,6 +188,7 @@ async fn only_the_added_roots_can_be_trusted_and_der_works_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_ca_is_a_typed_tls_error_on_every_path() {
+    let _serial = SERIAL.lock().await;
     let ca = TestCa::new();
     let proxy = TlsProxy::start(TestServer::shared().addr(), &ca);
     // Trusts another CA only: the proxy's certificate has an unknown issuer.
@@ -234,6 +241,7 @@ async fn an_unknown_ca_is_a_typed_tls_error_on_every_path() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_for_another_host_is_a_typed_tls_error() {
+    let _serial = SERIAL.lock().await;
     let ca = TestCa::new();
     let proxy =
         TlsProxy::start_with_names(TestServer::shared().addr(), &ca, &["elsewhere.example"]);
@@ -256,6 +264,7 @@ async fn a_certificate_for_another_host_is_a_typed_tls_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_to_a_plaintext_server_says_so() {
+    let _serial = SERIAL.lock().await;
     let server = TestServer::shared();
     let endpoint = format!("https://{}", server.addr());
     let client = Client::new(endpoint).unwrap();
@@ -340,6 +349,7 @@ fn assert_carries(head: &RequestHead, ns: &str, token: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namespace_and_token_reach_the_server_on_every_path() {
+    let _serial = SERIAL.lock().await;
     let ca = TestCa::new();
     let proxy = TlsProxy::start(TestServer::shared().addr(), &ca);
     let (ns, token) = ("default", "tok-SECRET");
@@ -482,6 +492,7 @@ fn assert_reached_engine_in(err: &Error, ns: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_non_default_namespace_reaches_the_engine_on_every_path() {
+    let _serial = SERIAL.lock().await;
     let ns = "myns";
     create_namespace(ns);
     let ca = TestCa::new();
