@@ -143,9 +143,13 @@ pub enum Error {
     /// have run on the actor; it is never re-sent automatically.
     #[error("connection lost (close code {code:?}, reason {reason:?})")]
     Disconnected {
-        /// WebSocket close code, if a close frame was received.
+        /// The WebSocket close code: the peer's close frame's; for a socket that failed
+        /// without one, the code that describes the failure (1006 reset or abrupt end, 1002
+        /// protocol violation, 1007 invalid UTF-8 text, 1009 message too big); `None` when
+        /// the client gave up on a peer that went silent or stopped reading.
         code: Option<u16>,
-        /// Close reason, possibly empty.
+        /// The peer's close reason, or the cause of the failure (possibly empty only for a
+        /// close frame without a reason).
         reason: String,
     },
 

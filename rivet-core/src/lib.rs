@@ -46,8 +46,8 @@ mod transport;
 pub use client::{Client, CreateOptions};
 pub use config::{ClientConfig, ClientConfigBuilder, LifecycleRetries, Token, DEFAULT_ENDPOINT};
 pub use connection::{
-    ActorConnection, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Event, EventStream,
-    EventSubscription, ReconnectPolicy,
+    ActorConnection, CallbackGuard, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Event,
+    EventStream, EventSubscription, ReconnectPolicy,
 };
 pub use error::{Error, Result, ServerError, TransportErrorKind};
 pub use handle::{ActionOptions, ActorHandle};

@@ -18,9 +18,10 @@ pub enum RawMessage {
     Binary(Vec<u8>),
     /// The socket closed (the last item of the stream).
     Closed {
-        /// The close code, or `None` for an abrupt end.
+        /// The close code, or `None` for an abrupt end (a reset, no close frame).
         code: Option<u16>,
-        /// The close reason.
+        /// The close reason; for a socket that failed, the cause (e.g. the protocol
+        /// violation or I/O error).
         reason: String,
     },
 }
@@ -80,6 +81,13 @@ impl Stream for RawWebSocket {
                 Poll::Ready(Some(WsIn::Pong)) => continue,
                 Poll::Ready(Some(WsIn::Closed { code, reason })) => {
                     Poll::Ready(Some(RawMessage::Closed { code, reason }))
+                }
+                // An abrupt end keeps `code: None`; the reason says what happened.
+                Poll::Ready(Some(WsIn::Failed { code, cause })) => {
+                    Poll::Ready(Some(RawMessage::Closed {
+                        code: (code != 1006).then_some(code),
+                        reason: cause,
+                    }))
                 }
                 Poll::Ready(None) => Poll::Ready(None),
                 Poll::Pending => Poll::Pending,

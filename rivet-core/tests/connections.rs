@@ -354,7 +354,9 @@ async fn oversize_action_fails_locally_and_keeps_the_socket() {
         .action::<Value>("echo", ("z".repeat(70_000),))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    // The error the server gives over HTTP, without sending anything.
+    assert_eq!(err.code(), Some("incoming_too_long"), "{err:?}");
+    assert_eq!(err.group(), Some("message"), "{err:?}");
     let err = conn.action::<Value>("big", (1_100_000,)).await.unwrap_err();
     assert_eq!(err.code(), Some("outgoing_too_long"));
     let n: i64 = conn.action("increment", (1,)).await.unwrap();
@@ -363,25 +365,36 @@ async fn oversize_action_fails_locally_and_keeps_the_socket() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_side_disconnect_is_terminal_and_reconnect_restarts() {
+async fn server_side_disconnect_reconnects_and_reports_the_close() {
     let conn = client(Encoding::Bare)
         .get_or_create("counter", unique_key("kick"))
         .connect()
         .unwrap();
     within(30, "ready", conn.ready()).await.unwrap();
+    let first = conn.connection_id();
+    let mut states = conn.states();
     let _ = conn.action::<Value>("disconnectMe", ()).await;
-    let state = within(
-        10,
-        "closed",
-        conn.observable_state().wait_for(|s| s.terminal),
-    )
+    let state = within(10, "closed", async {
+        loop {
+            let state = states.next().await.unwrap();
+            if !state.is_connected() {
+                break state;
+            }
+        }
+    })
     .await;
     assert!(
         matches!(state.last_error, Some(Error::Disconnected { code: Some(1000), ref reason }) if reason == "bye-reason"),
         "{state:?}"
     );
-    conn.reconnect();
-    within(30, "ready again", conn.ready()).await.unwrap();
+    assert!(!state.terminal, "{state:?}");
+    within(
+        30,
+        "reconnected",
+        conn.observable_state()
+            .wait_for(|s| s.is_connected() && s.connection_id != first),
+    )
+    .await;
     let n: i64 = conn.action("increment", (1,)).await.unwrap();
     assert_eq!(n, 1);
 }

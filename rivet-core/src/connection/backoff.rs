@@ -1,20 +1,41 @@
 //! Reconnect delays: exponential, capped, with jitter so a fleet of clients does not hammer a
-//! recovering server in lockstep.
+//! recovering server in lockstep; the count of failures only resets once a connection proved
+//! healthy.
 
 use std::time::Duration;
 
 /// When to try again after a failed or dropped connection.
 ///
-/// Attempt 1 after a connection that had been open is immediate; after that the delay starts
-/// at `initial` and doubles up to `max`, each one shortened by a random share of up to
-/// `jitter` (0.0–1.0).
+/// * **Failures grow the delay.** After a failed attempt the delay starts at `initial` and
+///   grows by `factor` per consecutive failure up to `max`, each one shortened by a random
+///   share of up to `jitter` (0.0–1.0).
+/// * **Only a healthy connection resets them.** A socket that receives `Init` is not enough:
+///   it counts as healthy once it stayed open for `healthy_after`, or once it answered an
+///   action or delivered an event. A server that accepts, says `Init` and drops the socket
+///   again (a crashing actor, a gateway that cannot reach it) therefore sees the same growing
+///   backoff as one that refuses connections, never a reconnect storm.
+/// * **The first retry after a healthy connection drops is spread out**: it waits a random
+///   time in `0..=first_retry_jitter`, so many clients dropped by one server restart come
+///   back spread over that window instead of in one instant.
+/// * **`max_attempts`** consecutive failures (counted the same way) end the connection with
+///   the last error; `None` retries forever.
+///
+/// Which closes are retried at all is described on
+/// [`ActorConnection`](crate::ActorConnection#reconnection-and-faults).
 ///
 /// ```
 /// use std::time::Duration;
 /// let policy = rivet_core::ReconnectPolicy::default();
 /// assert_eq!(policy.initial, Duration::from_millis(250));
+/// assert_eq!(policy.healthy_after, Duration::from_secs(5));
+/// assert_eq!(policy.first_retry_jitter, Duration::from_secs(1));
 /// let never = rivet_core::ReconnectPolicy::never();
 /// assert_eq!(never.max_attempts, Some(0));
+/// let quick = rivet_core::ReconnectPolicy {
+///     initial: Duration::from_millis(100),
+///     ..Default::default()
+/// };
+/// # let _ = quick;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReconnectPolicy {
@@ -28,6 +49,12 @@ pub struct ReconnectPolicy {
     pub jitter: f64,
     /// Give up after this many consecutive failed attempts (`None` = never give up).
     pub max_attempts: Option<u32>,
+    /// How long a socket must stay open (after `Init`) before it counts as healthy and the
+    /// failure count resets. An action answered or an event received counts at once.
+    pub healthy_after: Duration,
+    /// The window over which the first retry after a healthy connection dropped is spread
+    /// (uniformly in `0..=first_retry_jitter`; zero retries at once, like the JS client).
+    pub first_retry_jitter: Duration,
 }
 
 impl Default for ReconnectPolicy {
@@ -38,6 +65,8 @@ impl Default for ReconnectPolicy {
             factor: 2.0,
             jitter: 0.5,
             max_attempts: None,
+            healthy_after: Duration::from_secs(5),
+            first_retry_jitter: Duration::from_secs(1),
         }
     }
 }
@@ -59,6 +88,12 @@ impl ReconnectPolicy {
         let capped = base.min(self.max.as_secs_f64());
         let jitter = self.jitter.clamp(0.0, 1.0) * random.clamp(0.0, 1.0);
         Duration::from_secs_f64((capped * (1.0 - jitter)).max(0.0))
+    }
+
+    /// The delay before the first retry after a healthy connection dropped, with `random` in
+    /// `0.0..1.0` choosing where in the window it falls.
+    pub(crate) fn first_retry_delay(&self, random: f64) -> Duration {
+        self.first_retry_jitter.mul_f64(random.clamp(0.0, 1.0))
     }
 }
 
@@ -88,5 +123,18 @@ mod tests {
                 "{d:?}"
             );
         }
+    }
+
+    #[test]
+    fn first_retry_is_spread_over_its_window() {
+        let p = ReconnectPolicy::default();
+        assert_eq!(p.first_retry_delay(0.0), Duration::ZERO);
+        assert_eq!(p.first_retry_delay(0.5), Duration::from_millis(500));
+        assert_eq!(p.first_retry_delay(2.0), Duration::from_secs(1));
+        let immediate = ReconnectPolicy {
+            first_retry_jitter: Duration::ZERO,
+            ..ReconnectPolicy::default()
+        };
+        assert_eq!(immediate.first_retry_delay(0.9), Duration::ZERO);
     }
 }

@@ -46,27 +46,27 @@ pub(crate) fn after_close(
     if let Some(e) = server {
         return classify_server(e, creates_actor);
     }
-    let disconnected = Error::Disconnected {
+    // Any other close of a socket the client did not close itself reconnects, like the JS
+    // client: 1000 is an actor's `c.conn.disconnect()`, a draining server or a destroyed actor
+    // (a `get` handle then stops at `actor.not_found` on the next attempt).
+    Next::Retry(Error::Disconnected {
         code,
         reason: reason.to_owned(),
-    };
-    match code {
-        // Closed on purpose by the actor (`c.conn.disconnect()`) or because it was destroyed.
-        Some(1000) => Next::Stop(disconnected),
-        Some(1003) => Next::Stop(disconnected),
-        _ => Next::Retry(disconnected),
-    }
+    })
 }
 
 fn classify_server(e: ServerError, creates_actor: bool) -> Next {
     if e.group == "user" || e.is("auth", "forbidden") {
         return Next::Stop(Error::Rejected(Box::new(e)));
     }
-    if e.is("actor", "invalid_request")
-        || e.is("actor", "unsupported_websocket_encoding")
-        || e.is("message", "incoming_too_long")
-    {
+    // The server does not speak this encoding: every attempt would end the same way.
+    if e.is("actor", "unsupported_websocket_encoding") {
         return Next::Stop(Error::Actor(Box::new(e)));
+    }
+    // The server refused one message (too large, malformed): that message's fault, not the
+    // connection's. The actions in flight get this error; a new socket works.
+    if e.is("message", "incoming_too_long") || e.is("actor", "invalid_request") {
+        return Next::Retry(Error::Actor(Box::new(e)));
     }
     match e.into_error() {
         Error::NotFound(e) if !creates_actor => Next::Stop(Error::NotFound(e)),
@@ -98,6 +98,10 @@ mod tests {
             (Some(1011), "guard.actor_wake_retries_exceeded#ray"),
             (Some(1011), "actor.stopped"),
             (Some(1011), "ws.going_away"),
+            (Some(1000), "bye-reason"),
+            (Some(1000), ""),
+            (Some(1005), ""),
+            (Some(1003), ""),
         ] {
             assert!(
                 matches!(after_close(code, reason, None, true), Next::Retry(_)),
@@ -120,16 +124,41 @@ mod tests {
             Next::Stop(Error::Rejected(_))
         ));
         assert!(matches!(
-            after_close(Some(1011), "actor.invalid_request", None, true),
+            after_close(
+                Some(1003),
+                "actor.unsupported_websocket_encoding",
+                None,
+                true
+            ),
             Next::Stop(Error::Actor(_))
         ));
-        assert!(matches!(
-            after_close(Some(1000), "bye-reason", None, true),
-            Next::Stop(Error::Disconnected {
+    }
+
+    #[test]
+    fn a_refused_message_keeps_its_code_and_the_connection_reconnects() {
+        for reason in ["message.incoming_too_long", "actor.invalid_request"] {
+            let next = after_close(Some(1011), reason, None, false);
+            let Next::Retry(err) = next else {
+                panic!("{reason}: {next:?}");
+            };
+            assert_eq!(
+                Some(reason),
+                err.server()
+                    .map(|e| format!("{}.{}", e.group, e.code))
+                    .as_deref()
+            );
+        }
+    }
+
+    #[test]
+    fn a_server_close_1000_reconnects_with_code_and_reason_kept() {
+        assert_eq!(
+            after_close(Some(1000), "bye-reason", None, false),
+            Next::Retry(Error::Disconnected {
                 code: Some(1000),
-                ..
+                reason: "bye-reason".into()
             })
-        ));
+        );
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! The connection's state machine: one task that owns the socket, the action queue and the
 //! in-flight map, and decides when to reconnect.
+//!
+//! Every write to the socket has a deadline and is raced with the command channel, so a peer
+//! that stops reading can neither wedge the task nor delay `dispose()`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,18 +16,21 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use super::close::{self, Next};
-use super::events::{Event, SubscriptionChange};
+use super::events::Event;
 use super::{Command, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Shared};
 use crate::handle::{ActorHandle, Target};
 use crate::protocol::{self, ToClient, ToServer, WireFrame};
 use crate::runtime::{self, BoxFuture};
 use crate::tracker::ConnectionGuard;
-use crate::transport::{self, WsIn, WsOut, WsSocket};
+use crate::transport::{self, WsIn, WsOut, WsSink, WsSocket};
 use crate::{Encoding, Error, Result, ServerError};
 
 /// At most this many queued frames are fed before one flush, so a flood of calls cannot keep
 /// the driver from reading.
 const MAX_FRAMES_PER_WRITE: usize = 256;
+
+/// How long a close frame may take to go out before the socket is dropped without it.
+const CLOSE_DEADLINE: Duration = Duration::from_secs(1);
 
 /// An action waiting for the socket.
 struct Queued {
@@ -48,17 +55,39 @@ struct Opened {
     connection_id: String,
 }
 
+/// How a write to the socket ended.
+enum Wrote {
+    Done,
+    /// The socket failed or the write missed its deadline.
+    Failed(Error),
+    /// `dispose()` (or the last handle) asked to stop while the write was waiting.
+    Shutdown,
+}
+
+/// What a live socket does after handling commands.
+enum Live {
+    Continue,
+    Failed(Error),
+    Exit,
+}
+
 pub(crate) struct Driver {
     handle: ActorHandle,
     options: ConnectOptions,
     shared: Arc<Shared>,
     commands: mpsc::UnboundedReceiver<Command>,
+    /// Commands that arrived while a write was waiting; handled before the channel.
+    backlog: VecDeque<Command>,
     queue: VecDeque<Queued>,
     in_flight: HashMap<u64, oneshot::Sender<Result<Value>>>,
-    /// Failed attempts since the last `Init`.
+    /// The event names the server was asked to deliver on the current socket.
+    subscribed: HashSet<String>,
+    /// Consecutive failed attempts (and sockets that dropped before they proved healthy)
+    /// since the last healthy connection.
     failures: u32,
-    /// Whether the last socket reached `Init` before it failed (its first retry is immediate).
-    was_open: bool,
+    /// A connection-level error reported while the socket was open (not reported twice when
+    /// the socket then closes with it).
+    reported_while_open: Option<Error>,
     rng: fastrand::Rng,
     shutdown_waiters: Vec<oneshot::Sender<()>>,
     /// Unregisters the task from the client; dropped before `dispose()` callers are woken.
@@ -79,10 +108,12 @@ impl Driver {
             options,
             shared,
             commands,
+            backlog: VecDeque::new(),
             queue: VecDeque::new(),
             in_flight: HashMap::new(),
+            subscribed: HashSet::new(),
             failures: 0,
-            was_open: false,
+            reported_while_open: None,
             rng: fastrand::Rng::with_seed(seed),
             shutdown_waiters: Vec::new(),
             guard: Some(guard),
@@ -107,7 +138,7 @@ impl Driver {
     }
 
     fn set_state(&self, change: impl FnOnce(&mut ConnectionState)) {
-        self.shared.state.update(change);
+        self.shared.update_state(change);
     }
 
     /// Opens a socket and waits for `Init`, queueing actions meanwhile.
@@ -150,7 +181,7 @@ impl Driver {
         };
         match result {
             Ok(opened) => self.connected(opened).await,
-            Err(Next::Retry(err)) => self.retry(err),
+            Err(Next::Retry(err)) => self.retry(err, false),
             Err(Next::Stop(err)) => Phase::Stopped(err),
         }
     }
@@ -165,26 +196,20 @@ impl Driver {
                 args,
                 reply,
             }) => {
-                if self.queue.len() >= self.options.max_queued_actions {
-                    let _ = reply.send(Err(Error::QueueFull {
-                        capacity: self.options.max_queued_actions,
-                    }));
-                } else {
-                    self.queue.push_back(Queued {
-                        id,
-                        name,
-                        args,
-                        reply,
-                    });
-                }
+                self.enqueue(Queued {
+                    id,
+                    name,
+                    args,
+                    reply,
+                });
                 None
             }
             Some(Command::Cancel(id)) => {
                 self.queue.retain(|q| q.id != id);
                 None
             }
-            // Sent from the registry after `Init`.
-            Some(Command::Subscription(_)) => None,
+            // Every socket starts from the registry's names.
+            Some(Command::SyncSubscriptions) => None,
             Some(Command::Reconnect) => Some(Phase::Connect),
             Some(Command::Shutdown { done }) => {
                 self.shutdown_waiters.extend(done);
@@ -192,6 +217,165 @@ impl Driver {
             }
             None => Some(Phase::Exit),
         }
+    }
+
+    fn enqueue(&mut self, queued: Queued) {
+        if self.queue.len() >= self.options.max_queued_actions {
+            let _ = queued.reply.send(Err(Error::QueueFull {
+                capacity: self.options.max_queued_actions,
+            }));
+        } else {
+            self.queue.push_back(queued);
+        }
+    }
+
+    /// The next command: first those that arrived during a write, then the channel.
+    fn next_buffered(&mut self) -> Option<Command> {
+        self.backlog.pop_front()
+    }
+
+    /// Runs one write with the write deadline, watching the command channel meanwhile: a
+    /// shutdown ends the wait at once, anything else waits in the backlog.
+    async fn write(&mut self, op: impl Future<Output = Result<()>>) -> Wrote {
+        let sent = |result: Result<()>| match result {
+            Ok(()) => Wrote::Done,
+            Err(err) => Wrote::Failed(Error::Disconnected {
+                code: Some(1006),
+                reason: format!("the socket failed while sending: {err}"),
+            }),
+        };
+        let deadline = self.options.write_deadline();
+        let op = op.fuse();
+        futures::pin_mut!(op);
+        // Most writes finish at once (the frame fits the buffer): no timer for those.
+        if let Some(result) = op.as_mut().now_or_never() {
+            return sent(result);
+        }
+        let timer = runtime::sleep(deadline).fuse();
+        futures::pin_mut!(timer);
+        loop {
+            futures::select! {
+                result = op => return sent(result),
+                () = timer => {
+                    return Wrote::Failed(Error::Disconnected {
+                        code: None,
+                        reason: format!(
+                            "a write did not finish within {deadline:?}: the server stopped \
+                             reading (ConnectOptions::write_timeout)"
+                        ),
+                    });
+                }
+                command = self.commands.next() => match command {
+                    Some(Command::Shutdown { done }) => {
+                        self.shutdown_waiters.extend(done);
+                        return Wrote::Shutdown;
+                    }
+                    None => return Wrote::Shutdown,
+                    Some(other) => self.backlog.push_back(other),
+                },
+            }
+        }
+    }
+
+    /// Sends a close frame if it goes out quickly; a stuck peer does not delay the caller.
+    async fn close_socket(sink: &mut WsSink, code: u16, reason: &str) {
+        let close = sink.send(WsOut::Close(code, reason.to_owned()));
+        let _ = runtime::timeout(CLOSE_DEADLINE, close).await;
+    }
+
+    /// The frames that bring the server's subscriptions in line with the registry, and the
+    /// set it will hold after them.
+    fn subscription_frames(&mut self, encoding: Encoding) -> Vec<WsOut> {
+        let wanted = self.shared.registry.names();
+        let mut frames = Vec::new();
+        let mut added: Vec<&String> = wanted.difference(&self.subscribed).collect();
+        let mut removed: Vec<&String> = self.subscribed.difference(&wanted).collect();
+        added.sort();
+        removed.sort();
+        for (names, subscribe) in [(removed, false), (added, true)] {
+            for name in names {
+                let message = ToServer::SubscriptionRequest {
+                    event_name: name.clone(),
+                    subscribe,
+                };
+                if let Ok(frame) = encode(&message, encoding) {
+                    frames.push(frame);
+                }
+            }
+        }
+        self.subscribed = wanted;
+        frames
+    }
+
+    /// Handles `command` and the ones already waiting after it on a live socket: frames are
+    /// fed, then flushed once, so pipelined callers share one write.
+    async fn live_commands(
+        &mut self,
+        first: Option<Command>,
+        sink: &mut WsSink,
+        encoding: Encoding,
+    ) -> Live {
+        let mut command = first;
+        let mut fed = 0usize;
+        loop {
+            let mut frames = Vec::new();
+            match command {
+                Some(Command::Action {
+                    id,
+                    name,
+                    args,
+                    reply,
+                }) => {
+                    let queued = Queued {
+                        id,
+                        name,
+                        args,
+                        reply,
+                    };
+                    frames.extend(self.prepare_action(queued, encoding));
+                }
+                Some(Command::Cancel(id)) => {
+                    self.in_flight.remove(&id);
+                }
+                Some(Command::SyncSubscriptions) => {
+                    frames = self.subscription_frames(encoding);
+                }
+                Some(Command::Reconnect) => {}
+                Some(Command::Shutdown { done }) => {
+                    self.shutdown_waiters.extend(done);
+                    Self::close_socket(sink, 1000, "Disposed").await;
+                    return Live::Exit;
+                }
+                None => return Live::Exit,
+            }
+            for frame in frames {
+                fed += 1;
+                match self.write(sink.feed(frame)).await {
+                    Wrote::Done => {}
+                    Wrote::Failed(err) => return Live::Failed(err),
+                    Wrote::Shutdown => return Live::Exit,
+                }
+            }
+            if fed >= MAX_FRAMES_PER_WRITE {
+                break;
+            }
+            command = match self.next_buffered() {
+                Some(next) => Some(next),
+                None => match self.commands.try_recv() {
+                    Ok(next) => Some(next),
+                    // Empty, or closed (the next poll of the channel says so).
+                    Err(_) => break,
+                },
+            };
+        }
+        if fed > 0 {
+            match self.write(sink.flush()).await {
+                Wrote::Done => {}
+                Wrote::Failed(err) => return Live::Failed(err),
+                Wrote::Shutdown => return Live::Exit,
+            }
+        }
+        Live::Continue
     }
 
     /// Runs a live socket until it closes or the connection is shut down.
@@ -203,8 +387,11 @@ impl Driver {
         } = opened;
         let WsSocket { mut sink, stream } = socket;
         let mut stream = stream.fuse();
-        self.failures = 0;
-        self.was_open = true;
+        let opened_at = runtime::Instant::now();
+        // Set once the socket served an action or an event: it works, whatever happens next.
+        let mut healthy = false;
+        self.subscribed.clear();
+        self.reported_while_open = None;
         self.set_state(|s| {
             s.status = ConnStatus::Connected;
             s.attempt = 0;
@@ -213,35 +400,33 @@ impl Driver {
             s.actor_id = Some(actor_id);
             s.connection_id = Some(connection_id);
         });
+        self.shared.hooks.opened();
         let encoding = self.handle.client().config().encoding();
 
-        // Subscriptions first, then the actions that waited: the JS client's order.
-        let mut outgoing: Vec<WsOut> = Vec::new();
-        for name in self.shared.registry.names() {
-            if let Ok(frame) = encode(
-                &ToServer::SubscriptionRequest {
-                    event_name: name,
-                    subscribe: true,
-                },
-                encoding,
-            ) {
-                outgoing.push(frame);
-            }
-        }
+        // Subscriptions first, then the actions that waited: the JS client's order; one
+        // write for all of them.
+        let mut outgoing = self.subscription_frames(encoding);
         for queued in std::mem::take(&mut self.queue) {
-            if let Some(frame) = self.prepare_action(queued, encoding) {
-                outgoing.push(frame);
-            }
+            outgoing.extend(self.prepare_action(queued, encoding));
         }
-        // One write for all of them.
-        let mut send_failed = false;
+        let mut failed = None;
         for frame in outgoing {
-            if sink.feed(frame).await.is_err() {
-                send_failed = true;
-                break;
+            match self.write(sink.feed(frame)).await {
+                Wrote::Done => {}
+                Wrote::Failed(err) => {
+                    failed = Some(err);
+                    break;
+                }
+                Wrote::Shutdown => return self.disposed_while_open(),
             }
         }
-        send_failed = send_failed || sink.flush().await.is_err();
+        if failed.is_none() {
+            match self.write(sink.flush()).await {
+                Wrote::Done => {}
+                Wrote::Failed(err) => failed = Some(err),
+                Wrote::Shutdown => return self.disposed_while_open(),
+            }
+        }
 
         let ping_interval = self.options.ping_interval;
         let ping_timeout = self.options.ping_timeout;
@@ -250,87 +435,59 @@ impl Driver {
         // In the browser: the page became visible or went online again (never on native).
         let mut wake = wake_signal().fuse();
         let mut connection_error = None;
+        // The close frame's code and reason, for the errors of actions in flight.
+        let mut closed_with: Option<(Option<u16>, String)> = None;
 
         let next = loop {
-            if send_failed {
-                break Next::Retry(Error::Disconnected {
-                    code: None,
-                    reason: "the socket failed while sending".into(),
-                });
+            if let Some(err) = failed.take() {
+                break Next::Retry(err);
+            }
+            if let Some(command) = self.next_buffered() {
+                match self.live_commands(Some(command), &mut sink, encoding).await {
+                    Live::Continue => continue,
+                    Live::Failed(err) => break Next::Retry(err),
+                    Live::Exit => return self.disposed_while_open(),
+                }
             }
             futures::select! {
                 incoming = stream.next() => {
-                    let incoming = incoming.unwrap_or(WsIn::Closed { code: None, reason: String::new() });
+                    let incoming = incoming.unwrap_or(WsIn::Failed {
+                        code: 1006,
+                        cause: "the connection ended without a close frame".to_owned(),
+                    });
                     // Any message answers the liveness check; the next one is due an interval later.
                     if awaiting_pong_since.take().is_some() {
                         ping_timer = ping_sleep(ping_interval).fuse();
                     }
-                    match incoming {
-                        WsIn::Text(text) => {
-                            if let Err(err) = self.on_message(text.as_bytes(), encoding, &mut connection_error) {
-                                let _ = sink.send(WsOut::Close(1002, "undecodable message".into())).await;
-                                break Next::Retry(err);
-                            }
-                        }
-                        WsIn::Binary(bytes) => {
-                            if let Err(err) = self.on_message(&bytes, encoding, &mut connection_error) {
-                                let _ = sink.send(WsOut::Close(1002, "undecodable message".into())).await;
-                                break Next::Retry(err);
-                            }
-                        }
-                        WsIn::Pong => {}
+                    let bytes = match incoming {
+                        WsIn::Text(text) => text.into_bytes(),
+                        WsIn::Binary(bytes) => bytes,
+                        WsIn::Pong => continue,
                         WsIn::Closed { code, reason } => {
-                            break close::after_close(code, &reason, connection_error.take(), self.creates_actor());
+                            let next = close::after_close(code, &reason, connection_error.take(), self.creates_actor());
+                            closed_with = Some((code, reason));
+                            break next;
+                        }
+                        WsIn::Failed { code, cause } => {
+                            break Next::Retry(Error::Disconnected { code: Some(code), reason: cause });
+                        }
+                    };
+                    match self.on_message(&bytes, encoding, &mut connection_error) {
+                        Ok(served) => healthy |= served,
+                        Err(err) => {
+                            Self::close_socket(&mut sink, 1002, "undecodable message").await;
+                            break Next::Retry(Error::Disconnected {
+                                code: Some(1002),
+                                reason: err.to_string(),
+                            });
                         }
                     }
                 }
                 command = self.commands.next() => {
-                    // Commands that are already waiting (pipelined callers) go out in one
-                    // write: frames are fed, then flushed once.
-                    let mut command = command;
-                    let mut fed = 0usize;
-                    loop {
-                        match command {
-                            Some(Command::Action { id, name, args, reply }) => {
-                                let queued = Queued { id, name, args, reply };
-                                if let Some(frame) = self.prepare_action(queued, encoding) {
-                                    fed += 1;
-                                    send_failed = sink.feed(frame).await.is_err();
-                                }
-                            }
-                            Some(Command::Cancel(id)) => {
-                                self.in_flight.remove(&id);
-                            }
-                            Some(Command::Subscription(change)) => {
-                                let message = match change {
-                                    SubscriptionChange::Subscribe(event_name) => ToServer::SubscriptionRequest { event_name, subscribe: true },
-                                    SubscriptionChange::Unsubscribe(event_name) => ToServer::SubscriptionRequest { event_name, subscribe: false },
-                                };
-                                if let Ok(frame) = encode(&message, encoding) {
-                                    fed += 1;
-                                    send_failed = sink.feed(frame).await.is_err();
-                                }
-                            }
-                            Some(Command::Reconnect) => {}
-                            Some(Command::Shutdown { done }) => {
-                                self.shutdown_waiters.extend(done);
-                                let close = sink.send(WsOut::Close(1000, "Disposed".into()));
-                                let _ = runtime::timeout(Duration::from_secs(2), close).await;
-                                return Phase::Exit;
-                            }
-                            None => return Phase::Exit,
-                        }
-                        if send_failed || fed >= MAX_FRAMES_PER_WRITE {
-                            break;
-                        }
-                        match self.commands.try_recv() {
-                            Ok(next) => command = Some(next),
-                            // Empty, or closed (the next poll of the channel says so).
-                            Err(_) => break,
-                        }
-                    }
-                    if fed > 0 && !send_failed {
-                        send_failed = sink.flush().await.is_err();
+                    match self.live_commands(command, &mut sink, encoding).await {
+                        Live::Continue => {}
+                        Live::Failed(err) => break Next::Retry(err),
+                        Live::Exit => return self.disposed_while_open(),
                     }
                 }
                 () = ping_timer => {
@@ -346,7 +503,11 @@ impl Driver {
                         ping_timer = ping_sleep(Some(ping_timeout - waited)).fuse();
                     } else {
                         awaiting_pong_since = Some(runtime::Instant::now());
-                        send_failed = sink.send(liveness_probe(encoding)).await.is_err();
+                        match self.write(sink.send(liveness_probe(encoding))).await {
+                            Wrote::Done => {}
+                            Wrote::Failed(err) => break Next::Retry(err),
+                            Wrote::Shutdown => return self.disposed_while_open(),
+                        }
                         ping_timer = ping_sleep(Some(ping_timeout)).fuse();
                     }
                 }
@@ -355,7 +516,11 @@ impl Driver {
                     wake = wake_signal().fuse();
                     if awaiting_pong_since.is_none() {
                         awaiting_pong_since = Some(runtime::Instant::now());
-                        send_failed = sink.send(liveness_probe(encoding)).await.is_err();
+                        match self.write(sink.send(liveness_probe(encoding))).await {
+                            Wrote::Done => {}
+                            Wrote::Failed(err) => break Next::Retry(err),
+                            Wrote::Shutdown => return self.disposed_while_open(),
+                        }
                         ping_timer = ping_sleep(Some(ping_timeout)).fuse();
                     }
                 }
@@ -363,25 +528,39 @@ impl Driver {
         };
         drop(sink);
         drop(stream);
-        let lost = match &next {
-            Next::Retry(err) | Next::Stop(err) => match err {
-                Error::Disconnected { code, reason } => Error::Disconnected {
-                    code: *code,
-                    reason: reason.clone(),
-                },
-                other => Error::Disconnected {
-                    code: None,
-                    reason: other.to_string(),
-                },
-            },
+        self.subscribed.clear();
+        let healthy = healthy
+            || runtime::Instant::now().duration_since(opened_at)
+                >= self.options.reconnect.healthy_after;
+        let ended_by = match &next {
+            Next::Retry(err) | Next::Stop(err) => err.clone(),
         };
+        let lost = in_flight_error(&ended_by, closed_with);
         for (_, reply) in self.in_flight.drain() {
             let _ = reply.send(Err(lost.clone()));
         }
+        self.shared.hooks.closed(&ended_by);
+        // Commands that came in during a failed write: actions wait for the next socket.
+        while let Some(command) = self.backlog.pop_front() {
+            if matches!(command, Command::Reconnect) {
+                continue;
+            }
+            if let Some(Phase::Exit) = self.offline_command(Some(command)) {
+                return Phase::Exit;
+            }
+        }
         match next {
-            Next::Retry(err) => self.retry(err),
+            Next::Retry(err) => self.retry(err, healthy),
             Next::Stop(err) => Phase::Stopped(err),
         }
+    }
+
+    /// The connection was shut down while its socket was open: tell `on_close`.
+    fn disposed_while_open(&mut self) -> Phase {
+        self.shared.hooks.closed(&Error::Disposed {
+            what: format!("connection to {}", self.shared.description),
+        });
+        Phase::Exit
     }
 
     /// Encodes an action for sending and records it in flight; answers it with an error when
@@ -408,14 +587,10 @@ impl Driver {
             _ => 0,
         };
         if size > self.options.max_message_size {
-            let _ = queued.reply.send(Err(Error::invalid(
-                "action arguments",
-                format!("{} bytes for action {}", size, queued.name),
-                format!(
-                    "the encoded message exceeds the server's limit of {} bytes \
-                     (maxIncomingMessageSize); send less data per call",
-                    self.options.max_message_size
-                ),
+            let _ = queued.reply.send(Err(too_long(
+                &queued.name,
+                size,
+                self.options.max_message_size,
             )));
             return None;
         }
@@ -423,53 +598,89 @@ impl Driver {
         Some(frame)
     }
 
+    /// Handles one message; returns whether it shows the socket serving (an action answered,
+    /// an event delivered).
     fn on_message(
         &mut self,
         bytes: &[u8],
         encoding: Encoding,
         connection_error: &mut Option<crate::protocol::ErrorBody>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         match protocol::decode_to_client(bytes, encoding)? {
             ToClient::ActionResponse { id, output } => {
                 if let Some(reply) = self.in_flight.remove(&id) {
                     let _ = reply.send(Ok(output));
                 }
+                Ok(true)
             }
             ToClient::Error(body) => match body.action_id {
                 Some(id) => {
                     if let Some(reply) = self.in_flight.remove(&id) {
                         let _ = reply.send(Err(ServerError::from_body(body).into_error()));
                     }
+                    Ok(true)
                 }
-                None => *connection_error = Some(body),
+                None => {
+                    // Reported now, not only when the socket closes (the JS client's onError).
+                    let err = match close::after_close(
+                        None,
+                        "",
+                        Some(body.clone()),
+                        self.creates_actor(),
+                    ) {
+                        Next::Retry(err) | Next::Stop(err) => err,
+                    };
+                    *connection_error = Some(body);
+                    self.set_state(|s| s.last_error = Some(err.clone()));
+                    self.shared.hooks.error(&err);
+                    self.reported_while_open = Some(err);
+                    Ok(false)
+                }
             },
             ToClient::Event { name, args } => {
                 self.shared.registry.dispatch(&Event { name, args });
+                Ok(true)
             }
             ToClient::Init { .. } => {
                 tracing::debug!(actor = %self.shared.description, "ignoring a second Init");
+                Ok(false)
             }
         }
-        Ok(())
     }
 
     /// Schedules the next attempt after a transient failure, or stops when the policy's
-    /// attempts are used up.
-    fn retry(&mut self, err: Error) -> Phase {
+    /// attempts are used up. Failures only reset after a healthy socket (`after_healthy`);
+    /// its first retry is spread over the policy's jitter window.
+    fn retry(&mut self, err: Error, after_healthy: bool) -> Phase {
+        if after_healthy {
+            self.failures = 0;
+        }
         self.failures += 1;
         let policy = &self.options.reconnect;
         if policy.max_attempts.is_some_and(|max| self.failures > max) {
             return Phase::Stopped(err);
         }
-        let delay = if self.was_open && self.failures == 1 {
-            Duration::ZERO
+        let delay = if after_healthy {
+            policy.first_retry_delay(self.rng.f64())
         } else {
-            let failures = self.failures - u32::from(self.was_open);
-            policy.delay(failures, self.rng.f64())
+            policy.delay(self.failures, self.rng.f64())
         };
         tracing::debug!(actor = %self.shared.description, error = %err, ?delay, "connection failed; retrying");
-        self.set_state(|s| s.last_error = Some(err));
+        self.set_state(|s| s.last_error = Some(err.clone()));
+        self.report(&err);
         Phase::Backoff(delay)
+    }
+
+    /// Tells `on_error` callbacks, unless the socket closed with the server error it had
+    /// already reported while open.
+    fn report(&mut self, err: &Error) {
+        let already = self.reported_while_open.take().is_some_and(|earlier| {
+            let key = |e: &Error| e.server().map(|s| (s.group.clone(), s.code.clone()));
+            key(&earlier).is_some() && key(&earlier) == key(err)
+        });
+        if !already {
+            self.shared.hooks.error(err);
+        }
     }
 
     async fn back_off(&mut self, delay: Duration) -> Phase {
@@ -504,19 +715,19 @@ impl Driver {
         for queued in self.queue.drain(..) {
             let _ = queued.reply.send(Err(err.clone()));
         }
-        self.was_open = false;
         self.set_state(|s| {
             s.status = ConnStatus::Idle;
             s.terminal = true;
             s.next_retry_in = None;
             s.last_error = Some(err.clone());
         });
+        self.report(&err);
         loop {
             match self.commands.next().await {
                 Some(Command::Action { reply, .. }) => {
                     let _ = reply.send(Err(err.clone()));
                 }
-                Some(Command::Cancel(_)) | Some(Command::Subscription(_)) => {}
+                Some(Command::Cancel(_)) | Some(Command::SyncSubscriptions) => {}
                 Some(Command::Reconnect) => {
                     self.failures = 0;
                     return Phase::Connect;
@@ -542,7 +753,12 @@ impl Driver {
             let _ = reply.send(Err(disposed.clone()));
         }
         self.commands.close();
+        let backlog: Vec<Command> = self.backlog.drain(..).collect();
+        let mut rest = backlog;
         while let Ok(command) = self.commands.try_recv() {
+            rest.push(command);
+        }
+        for command in rest {
             match command {
                 Command::Action { reply, .. } => {
                     let _ = reply.send(Err(disposed.clone()));
@@ -562,6 +778,45 @@ impl Driver {
             let _ = done.send(());
         }
     }
+}
+
+/// The error of an action that was in flight when its socket ended with `ended_by`: the
+/// server's error when it refused a message (the code kept), otherwise
+/// [`Error::Disconnected`] with the close code and the reason or cause.
+fn in_flight_error(ended_by: &Error, closed_with: Option<(Option<u16>, String)>) -> Error {
+    match ended_by {
+        Error::Disconnected { .. } => ended_by.clone(),
+        Error::Actor(e)
+            if e.is("message", "incoming_too_long") || e.is("actor", "invalid_request") =>
+        {
+            ended_by.clone()
+        }
+        other => {
+            let (code, reason) = closed_with.unwrap_or((None, String::new()));
+            Error::Disconnected {
+                code,
+                reason: if reason.is_empty() {
+                    other.to_string()
+                } else {
+                    reason
+                },
+            }
+        }
+    }
+}
+
+/// The error of an action too large for the server: the one the server gives over HTTP
+/// (`message.incoming_too_long`), so both transports fail the same way.
+fn too_long(action: &str, size: usize, limit: usize) -> Error {
+    Error::Actor(Box::new(ServerError::new(
+        "message",
+        "incoming_too_long",
+        format!(
+            "the encoded message for action {action} is {size} bytes, over the limit of \
+             {limit} bytes (the server's maxIncomingMessageSize, \
+             ConnectOptions::max_message_size); send less data per call"
+        ),
+    )))
 }
 
 /// Opens the socket and waits for `Init`; every failure comes back already classified.
@@ -607,9 +862,9 @@ async fn open_socket(
     loop {
         let remaining = deadline.saturating_duration_since(runtime::Instant::now());
         let incoming = match runtime::timeout(remaining, socket.stream.next()).await {
-            Some(incoming) => incoming.unwrap_or(WsIn::Closed {
-                code: None,
-                reason: String::new(),
+            Some(incoming) => incoming.unwrap_or(WsIn::Failed {
+                code: 1006,
+                cause: "the connection ended without a close frame".to_owned(),
             }),
             None => {
                 return Err(Next::Retry(Error::Timeout {
@@ -629,6 +884,12 @@ async fn open_socket(
                     connection_error,
                     creates_actor,
                 ))
+            }
+            WsIn::Failed { code, cause } => {
+                return Err(Next::Retry(Error::Disconnected {
+                    code: Some(code),
+                    reason: cause,
+                }))
             }
         };
         match protocol::decode_to_client(&bytes, encoding) {

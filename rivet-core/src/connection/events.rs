@@ -1,6 +1,6 @@
 //! Event listeners: who listens to which event name, and the guards that stop listening.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
@@ -62,11 +62,15 @@ struct Listener {
     callback: Callback,
 }
 
-/// Listeners by event name. The first listener of a name asks the server to subscribe, the
-/// last one to leave asks it to unsubscribe; `send` carries those requests to the driver.
+/// Listeners by event name. Every change of the set of names somebody listens to calls
+/// `changed`, after the change; the driver then compares [`names`](Self::names) with what it
+/// told the server and sends the difference. Sending the wanted state instead of each change
+/// keeps the server's set equal to the listeners even when a first `on` races the last
+/// guard's drop on another thread: whatever order the notifications arrive in, the last one
+/// is handled after the last change.
 pub(crate) struct Registry {
     inner: Mutex<RegistryInner>,
-    send: Box<dyn Fn(SubscriptionChange) + Send + Sync>,
+    changed: Box<dyn Fn() + Send + Sync>,
 }
 
 #[derive(Default)]
@@ -75,18 +79,11 @@ struct RegistryInner {
     by_name: HashMap<String, Vec<Listener>>,
 }
 
-/// A change in the set of event names anybody listens to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SubscriptionChange {
-    Subscribe(String),
-    Unsubscribe(String),
-}
-
 impl Registry {
-    pub(crate) fn new(send: impl Fn(SubscriptionChange) + Send + Sync + 'static) -> Self {
+    pub(crate) fn new(changed: impl Fn() + Send + Sync + 'static) -> Self {
         Self {
             inner: Mutex::new(RegistryInner::default()),
-            send: Box::new(send),
+            changed: Box::new(changed),
         }
     }
 
@@ -106,7 +103,7 @@ impl Registry {
             (id, first)
         };
         if first {
-            (self.send)(SubscriptionChange::Subscribe(name.to_owned()));
+            (self.changed)();
         }
         id
     }
@@ -127,12 +124,12 @@ impl Registry {
             removed && empty
         };
         if last {
-            (self.send)(SubscriptionChange::Unsubscribe(name.to_owned()));
+            (self.changed)();
         }
     }
 
-    /// The names somebody listens to (re-subscribed after every reconnect).
-    pub(crate) fn names(&self) -> Vec<String> {
+    /// The names somebody listens to right now.
+    pub(crate) fn names(&self) -> HashSet<String> {
         self.lock().by_name.keys().cloned().collect()
     }
 
@@ -158,7 +155,7 @@ impl Registry {
             (callbacks, now_empty)
         };
         if now_empty {
-            (self.send)(SubscriptionChange::Unsubscribe(event.name.clone()));
+            (self.changed)();
         }
         for callback in callbacks {
             callback(event);
@@ -280,31 +277,32 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn registry() -> (Arc<Registry>, Arc<Mutex<Vec<SubscriptionChange>>>) {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        let registry = Arc::new(Registry::new(move |c| sink.lock().unwrap().push(c)));
-        (registry, log)
+    fn registry() -> (Arc<Registry>, Arc<AtomicUsize>) {
+        let changes = Arc::new(AtomicUsize::new(0));
+        let counter = changes.clone();
+        let registry = Arc::new(Registry::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }));
+        (registry, changes)
     }
 
     #[test]
-    fn first_listener_subscribes_and_last_unsubscribes() {
-        let (reg, log) = registry();
+    fn first_listener_and_last_one_leaving_change_the_names() {
+        let (reg, changes) = registry();
         let a = EventSubscription::new(&reg, "n".into(), reg.add("n", false, Arc::new(|_| {})));
         let b = EventSubscription::new(&reg, "n".into(), reg.add("n", false, Arc::new(|_| {})));
         drop(a);
-        assert_eq!(
-            *log.lock().unwrap(),
-            vec![SubscriptionChange::Subscribe("n".into())]
-        );
+        assert_eq!(changes.load(Ordering::SeqCst), 1);
+        assert_eq!(reg.names(), HashSet::from(["n".to_owned()]));
         drop(b);
-        assert_eq!(log.lock().unwrap().len(), 2);
+        assert_eq!(changes.load(Ordering::SeqCst), 2);
+        assert!(reg.names().is_empty());
         assert_eq!(reg.len(), 0);
     }
 
     #[test]
     fn once_listeners_fire_once() {
-        let (reg, log) = registry();
+        let (reg, changes) = registry();
         let hits = Arc::new(AtomicUsize::new(0));
         let h = hits.clone();
         let _guard = EventSubscription::new(
@@ -321,9 +319,7 @@ mod tests {
         reg.dispatch(&Event::new("n", vec![]));
         reg.dispatch(&Event::new("n", vec![]));
         assert_eq!(hits.load(Ordering::SeqCst), 1);
-        assert_eq!(
-            log.lock().unwrap().last(),
-            Some(&SubscriptionChange::Unsubscribe("n".into()))
-        );
+        assert_eq!(changes.load(Ordering::SeqCst), 2);
+        assert!(reg.names().is_empty());
     }
 }

@@ -10,6 +10,7 @@ mod backoff;
 mod close;
 mod driver;
 mod events;
+mod hooks;
 mod status;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,13 +24,15 @@ use serde_json::Value;
 
 pub use backoff::ReconnectPolicy;
 pub use events::{Event, EventStream, EventSubscription};
+pub use hooks::CallbackGuard;
 pub use status::{ConnStatus, ConnectionState};
 
 use crate::handle::{args_to_value, ActorHandle};
 use crate::observable::{Changes, Observable};
 use crate::runtime::{self, BoxFuture};
 use crate::{Error, Result};
-use events::{Callback, Registry, SubscriptionChange};
+use events::{Callback, Registry};
+use hooks::{Hook, Hooks};
 
 /// Produces connection parameters before every connection attempt (e.g. a fresh token).
 #[cfg(not(target_arch = "wasm32"))]
@@ -83,6 +86,7 @@ pub struct ConnectOptions {
     pub(crate) open_timeout: Duration,
     pub(crate) ping_interval: Option<Duration>,
     pub(crate) ping_timeout: Duration,
+    pub(crate) write_timeout: Option<Duration>,
     pub(crate) max_message_size: usize,
 }
 
@@ -100,6 +104,7 @@ impl Default for ConnectOptions {
                 Some(Duration::from_secs(15))
             },
             ping_timeout: Duration::from_secs(10),
+            write_timeout: None,
             max_message_size: 65_536,
         }
     }
@@ -187,8 +192,27 @@ impl ConnectOptions {
         self
     }
 
+    /// The deadline of every write to the socket (by default the ping timeout of
+    /// [`ping`](Self::ping), 10 s). A peer that stops reading fills the socket's buffers and
+    /// a write waits; past this deadline the socket is given up as stuck
+    /// ([`Error::Disconnected`] with `code: None`) and the connection reconnects.
+    /// `dispose()` never waits for a stuck write.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = Some(timeout);
+        self
+    }
+
+    /// The deadline of a write: [`write_timeout`](Self::write_timeout) or the ping timeout.
+    pub(crate) fn write_deadline(&self) -> Duration {
+        self.write_timeout.unwrap_or(self.ping_timeout)
+    }
+
     /// The largest encoded message sent (the server's `maxIncomingMessageSize`, 64 KiB by
-    /// default); larger actions fail locally instead of killing the socket.
+    /// default). A larger action fails locally with the error the server would give,
+    /// [`Error::Actor`] with group `message` and code `incoming_too_long`, and the socket
+    /// stays open. Raising it past the server's limit lets the server reject the message:
+    /// it closes the socket with the same code, the actions in flight fail with that error,
+    /// and the connection reconnects.
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
         self
@@ -205,7 +229,8 @@ pub(crate) enum Command {
     },
     /// The caller gave up on action `id` (deadline).
     Cancel(u64),
-    Subscription(SubscriptionChange),
+    /// The set of event names somebody listens to changed: tell the server the difference.
+    SyncSubscriptions,
     Reconnect,
     Shutdown {
         done: Option<oneshot::Sender<()>>,
@@ -216,9 +241,27 @@ pub(crate) enum Command {
 pub(crate) struct Shared {
     pub(crate) state: Observable<ConnectionState>,
     pub(crate) registry: Arc<Registry>,
+    pub(crate) hooks: Arc<Hooks>,
     pub(crate) commands: mpsc::UnboundedSender<Command>,
     next_action_id: AtomicU64,
     pub(crate) description: String,
+}
+
+impl Shared {
+    /// Changes the state and calls the `on_status_change` callbacks when the phase changed.
+    pub(crate) fn update_state(&self, change: impl FnOnce(&mut ConnectionState)) {
+        let mut statuses = None;
+        self.state.update(|s| {
+            let before = s.status;
+            change(s);
+            statuses = Some((before, s.status));
+        });
+        if let Some((before, after)) = statuses {
+            if before != after {
+                self.hooks.status(after);
+            }
+        }
+    }
 }
 
 /// Ends the driver when the last [`ActorConnection`] clone is dropped.
@@ -236,6 +279,36 @@ impl Drop for Lifetime {
 
 /// A persistent connection to one actor. Clones share the connection; dropping the last
 /// clone closes the socket and stops reconnecting.
+///
+/// # Reconnection and faults
+///
+/// * **What is final.** Only two things stop a connection for good (status `Idle`,
+///   [`ConnectionState::terminal`]): a close the client asked for ([`dispose`](Self::dispose),
+///   dropping the last clone, `Client::dispose`) and a rejection that would repeat: the
+///   actor refused the params (`user.*`, `auth.forbidden`, [`Error::Rejected`]), the actor
+///   does not exist and nothing would create it ([`Error::NotFound`] on a `get` or by-id
+///   handle), or the server does not speak the encoding. [`ReconnectPolicy::max_attempts`]
+///   exhausted is final too. [`reconnect`](Self::reconnect) starts again after any of them
+///   except `dispose`.
+/// * **Everything else reconnects**, like the JS client after any close of a connected
+///   socket: a server close 1000 (`c.conn.disconnect()`, a draining server, a destroyed
+///   actor), 1001, 1011 `guard.*` / `actor.*`, a reset, an undecodable message, a peer that
+///   stops answering pings or stops reading (every write has a deadline,
+///   [`ConnectOptions::write_timeout`]).
+/// * **Backoff** follows the [`ReconnectPolicy`]: failures only reset after a connection
+///   proved healthy, so a server that accepts and drops at once is retried with a growing
+///   delay, never in a storm; the first retry after a healthy connection is spread over a
+///   random window.
+/// * **Actions** waiting while disconnected are sent after the next `Init`; an action already
+///   sent when the socket drops fails with [`Error::Disconnected`] (the close code and the
+///   cause kept) and is never re-sent. When the server closed the socket because of a
+///   message (`message.incoming_too_long`, `actor.invalid_request`), the actions in flight
+///   fail with that server error instead.
+/// * **Events** subscriptions are sent again after every reconnect; the server's set always
+///   matches the registered listeners.
+/// * **Errors** are reported at once: in [`state`](Self::state)'s `last_error` and to
+///   [`on_error`](Self::on_error) callbacks, including connection-level errors the server
+///   sends while the socket stays open.
 ///
 /// ```no_run
 /// # async fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
@@ -268,12 +341,13 @@ impl ActorConnection {
     pub(crate) fn open(handle: ActorHandle, options: ConnectOptions) -> Result<Self> {
         let (commands, rx) = mpsc::unbounded();
         let subscription_tx = commands.clone();
-        let registry = Arc::new(Registry::new(move |change| {
-            let _ = subscription_tx.unbounded_send(Command::Subscription(change));
+        let registry = Arc::new(Registry::new(move || {
+            let _ = subscription_tx.unbounded_send(Command::SyncSubscriptions);
         }));
         let shared = Arc::new(Shared {
             state: Observable::new(ConnectionState::default()),
             registry,
+            hooks: Arc::new(Hooks::default()),
             commands: commands.clone(),
             next_action_id: AtomicU64::new(0),
             description: handle.describe(),
@@ -466,7 +540,7 @@ impl ActorConnection {
     /// The state leaves its terminal phase at once, so a following [`ready`](Self::ready)
     /// waits for the new attempt. Does nothing after `dispose`.
     pub fn reconnect(&self) {
-        self.shared.state.update(|s| {
+        self.shared.update_state(|s| {
             if s.terminal && !matches!(s.last_error, Some(Error::Disposed { .. })) {
                 s.terminal = false;
                 s.status = ConnStatus::Connecting;
@@ -505,9 +579,100 @@ impl ActorConnection {
         }
     }
 
-    /// How many event listeners are registered (for leak checks).
+    /// How many event listeners and lifecycle callbacks are registered (for leak checks).
     pub fn listener_count(&self) -> usize {
-        self.shared.registry.len()
+        self.shared.registry.len() + self.shared.hooks.len()
+    }
+
+    /// Calls `callback` every time the connection opens (the server's `Init` arrived), until
+    /// the returned guard is dropped. Like the JS connection's `onOpen`.
+    ///
+    /// ```no_run
+    /// # fn demo(conn: rivet_core::ActorConnection) {
+    /// let _opened = conn.on_open(|| println!("connected"));
+    /// # }
+    /// ```
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn on_open(&self, callback: impl Fn() + Send + Sync + 'static) -> CallbackGuard {
+        self.shared.hooks.add(Hook::Open(Arc::new(callback)))
+    }
+
+    /// Calls `callback` every time the connection opens (the server's `Init` arrived), until
+    /// the returned guard is dropped. Like the JS connection's `onOpen`.
+    #[cfg(target_arch = "wasm32")]
+    pub fn on_open(&self, callback: impl Fn() + 'static) -> CallbackGuard {
+        self.shared.hooks.add(Hook::Open(Arc::new(callback)))
+    }
+
+    /// Calls `callback` every time an open socket closes, with the reason: the peer's close
+    /// ([`Error::Disconnected`] with its code), a server error, or [`Error::Disposed`] when
+    /// the connection was disposed. Like the JS connection's `onClose`.
+    ///
+    /// ```no_run
+    /// # fn demo(conn: rivet_core::ActorConnection) {
+    /// let _closed = conn.on_close(|why| println!("socket closed: {why}"));
+    /// # }
+    /// ```
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn on_close(&self, callback: impl Fn(&Error) + Send + Sync + 'static) -> CallbackGuard {
+        self.shared.hooks.add(Hook::Close(Arc::new(callback)))
+    }
+
+    /// Calls `callback` every time an open socket closes, with the reason: the peer's close
+    /// ([`Error::Disconnected`] with its code), a server error, or [`Error::Disposed`] when
+    /// the connection was disposed. Like the JS connection's `onClose`.
+    #[cfg(target_arch = "wasm32")]
+    pub fn on_close(&self, callback: impl Fn(&Error) + 'static) -> CallbackGuard {
+        self.shared.hooks.add(Hook::Close(Arc::new(callback)))
+    }
+
+    /// Calls `callback` with every error the connection meets: a failed attempt, a dropped
+    /// socket, the error that ends it for good, and a connection-level error the server
+    /// sends while the socket stays open (reported at once, also in
+    /// [`ConnectionState::last_error`]). Not called for `dispose`. Like the JS connection's
+    /// `onError`.
+    ///
+    /// ```no_run
+    /// # fn demo(conn: rivet_core::ActorConnection) {
+    /// let _errors = conn.on_error(|err| eprintln!("connection error: {err}"));
+    /// # }
+    /// ```
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn on_error(&self, callback: impl Fn(&Error) + Send + Sync + 'static) -> CallbackGuard {
+        self.shared.hooks.add(Hook::Error(Arc::new(callback)))
+    }
+
+    /// Calls `callback` with every error the connection meets: a failed attempt, a dropped
+    /// socket, the error that ends it for good, and a connection-level error the server
+    /// sends while the socket stays open (reported at once, also in
+    /// [`ConnectionState::last_error`]). Not called for `dispose`. Like the JS connection's
+    /// `onError`.
+    #[cfg(target_arch = "wasm32")]
+    pub fn on_error(&self, callback: impl Fn(&Error) + 'static) -> CallbackGuard {
+        self.shared.hooks.add(Hook::Error(Arc::new(callback)))
+    }
+
+    /// Calls `callback` with the new phase every time [`status`](Self::status) changes. Like
+    /// the JS connection's `onStatusChange`.
+    ///
+    /// ```no_run
+    /// # fn demo(conn: rivet_core::ActorConnection) {
+    /// let _status = conn.on_status_change(|status| println!("now {status}"));
+    /// # }
+    /// ```
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn on_status_change(
+        &self,
+        callback: impl Fn(ConnStatus) + Send + Sync + 'static,
+    ) -> CallbackGuard {
+        self.shared.hooks.add(Hook::Status(Arc::new(callback)))
+    }
+
+    /// Calls `callback` with the new phase every time [`status`](Self::status) changes. Like
+    /// the JS connection's `onStatusChange`.
+    #[cfg(target_arch = "wasm32")]
+    pub fn on_status_change(&self, callback: impl Fn(ConnStatus) + 'static) -> CallbackGuard {
+        self.shared.hooks.add(Hook::Status(Arc::new(callback)))
     }
 }
 

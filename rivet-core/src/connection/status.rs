@@ -50,10 +50,12 @@ impl std::fmt::Display for ConnStatus {
 pub struct ConnectionState {
     /// The phase.
     pub status: ConnStatus,
-    /// Which attempt is running or just failed since the last successful `Init` (1-based;
-    /// 0 before the first).
+    /// Which attempt is running or just failed since the last healthy connection (1-based;
+    /// 0 before the first and while connected). A socket that drops before it proved
+    /// healthy counts as a failed attempt (see [`ReconnectPolicy`](crate::ReconnectPolicy)).
     pub attempt: u32,
-    /// The error that ended the last socket or attempt, if any.
+    /// The error that ended the last socket or attempt, or a connection-level error the
+    /// server reported while the socket stays open (set at once); `None` after each `Init`.
     pub last_error: Option<Error>,
     /// When `Disconnected`: how long until the next attempt.
     pub next_retry_in: Option<Duration>,

@@ -94,11 +94,18 @@ pub(crate) enum WsIn {
     /// Browsers never surface pongs.
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Pong,
-    /// The socket closed: with the peer's close frame, or `code: None` for an abrupt end
-    /// (1006).
+    /// The peer closed the socket with a close frame (1005 when the frame had no code).
     Closed {
         code: Option<u16>,
         reason: String,
+    },
+    /// The socket failed without the peer's close frame: a reset, an end of stream, or a
+    /// protocol fault the client detected. `code` is the close code that describes it (1006
+    /// abrupt end, 1002 protocol violation, 1007 invalid UTF-8 text, 1009 message too big),
+    /// `cause` the underlying error. The stream ends after it.
+    Failed {
+        code: u16,
+        cause: String,
     },
 }
 

@@ -150,31 +150,44 @@ pub(crate) async fn connect_websocket(
                         reason: String::new(),
                     },
                 }),
-                Err(_) => Some(WsIn::Closed {
-                    code: None,
-                    reason: String::new(),
-                }),
+                Err(err) => Some(failure(&err)),
             }
         })
         .chain(futures::stream::once(async {
-            WsIn::Closed {
-                code: None,
-                reason: String::new(),
+            WsIn::Failed {
+                code: 1006,
+                cause: "the connection ended without a close frame".to_owned(),
             }
         }))
-        // A socket that errors or ends without a close frame closed abruptly (1006); stop
-        // right after the first `Closed` either way.
+        // Stop right after the first `Closed` or `Failed`.
         .scan(false, |closed, item| {
             if *closed {
                 return futures::future::ready(None);
             }
-            *closed = matches!(item, WsIn::Closed { .. });
+            *closed = matches!(item, WsIn::Closed { .. } | WsIn::Failed { .. });
             futures::future::ready(Some(item))
         });
     Ok(WsSocket {
         sink: Box::pin(sink),
         stream: Box::pin(stream),
     })
+}
+
+/// A read error as the close code that describes it and its cause, so a protocol violation,
+/// invalid text or an oversized message is not mistaken for a plain drop.
+fn failure(err: &tokio_tungstenite::tungstenite::Error) -> WsIn {
+    use tokio_tungstenite::tungstenite::{self, error::ProtocolError};
+    let code = match err {
+        tungstenite::Error::Utf8(_) => 1007,
+        tungstenite::Error::Capacity(_) => 1009,
+        tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => 1006,
+        tungstenite::Error::Protocol(_) => 1002,
+        _ => 1006,
+    };
+    WsIn::Failed {
+        code,
+        cause: err.to_string(),
+    }
 }
 
 fn handshake_error(operation: &str, message: &str) -> Error {

@@ -39,8 +39,9 @@
 //!   `ConnectOptions::ping` is set.
 //! * **Close codes.** `WebSocket.close()` only takes 1000 and 3000–4999 with a reason of at
 //!   most 123 bytes; other codes are sent as 1000 with the code at the start of the reason.
-//!   An abnormal end is reported by the browser as 1006 and surfaces as `code: None`, like an
-//!   abrupt end on native targets.
+//!   An abnormal end is reported by the browser as 1006, with no detail (a reset, invalid
+//!   UTF-8 and a framing error look the same); it surfaces as `code: Some(1006)` with a
+//!   reason saying so, like an abrupt end on native targets.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -326,10 +327,19 @@ impl Socket {
                 }
                 let (code, reason) = (event.code(), event.reason());
                 state.close = Some((code, reason.clone()));
-                state.incoming.push_back(WsIn::Closed {
-                    // 1006 is the browser's word for "no close frame": an abrupt end.
-                    code: (code != 1006).then_some(code),
-                    reason,
+                state.incoming.push_back(if code == 1006 {
+                    // The browser's word for "no close frame": an abrupt end, a protocol
+                    // fault (invalid UTF-8, bad framing) or a reset; it gives no detail.
+                    WsIn::Failed {
+                        code,
+                        cause: "the socket closed abnormally (no close frame; the browser gives no detail)"
+                            .to_owned(),
+                    }
+                } else {
+                    WsIn::Closed {
+                        code: Some(code),
+                        reason,
+                    }
                 });
                 state.wake();
             })
@@ -459,7 +469,7 @@ impl Stream for WebStream {
                 }
             }
         };
-        if matches!(item, WsIn::Closed { .. }) {
+        if matches!(item, WsIn::Closed { .. } | WsIn::Failed { .. }) {
             self.done = true;
         }
         Poll::Ready(Some(item))
