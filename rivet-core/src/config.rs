@@ -9,6 +9,13 @@ use crate::{endpoint_url, Encoding, Error, Result};
 /// The endpoint used when none is configured: a local RivetKit engine.
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:6420";
 
+/// The default of [`ClientConfig::max_response_size`]: 1 MiB, the largest message a RivetKit
+/// server sends by default (its `maxOutgoingMessageSize`).
+pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 1024 * 1024;
+
+/// The default of [`ClientConfig::max_raw_response_size`]: 16 MiB.
+pub const DEFAULT_MAX_RAW_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
+
 /// A secret token. Its `Debug` and `Display` never show the value.
 ///
 /// ```
@@ -123,6 +130,8 @@ pub struct ClientConfig {
     lifecycle_retries: LifecycleRetries,
     root_certificates: Vec<Vec<u8>>,
     platform_root_certificates: bool,
+    max_response_size: usize,
+    max_raw_response_size: usize,
 }
 
 impl ClientConfig {
@@ -207,6 +216,39 @@ impl ClientConfig {
     pub fn platform_root_certificates(&self) -> bool {
         self.platform_root_certificates
     }
+
+    /// The largest protocol message accepted from the server, in bytes: the body of an action,
+    /// queue or REST response, and one message on an actor connection (default
+    /// [`DEFAULT_MAX_RESPONSE_SIZE`], 1 MiB, matching the server's own outgoing limit). A
+    /// larger one fails with [`Error::TooLarge`] as soon as the limit is passed, before the rest
+    /// is read or anything is decoded.
+    ///
+    /// ```
+    /// let config = rivet_core::ClientConfig::new("http://127.0.0.1:6420")?;
+    /// assert_eq!(config.max_response_size(), 1024 * 1024);
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn max_response_size(&self) -> usize {
+        self.max_response_size
+    }
+
+    /// The largest body of a raw [`fetch`](crate::ActorHandle::fetch) response and the largest
+    /// message on a raw [`web_socket`](crate::ActorHandle::web_socket), in bytes (default
+    /// [`DEFAULT_MAX_RAW_RESPONSE_SIZE`], 16 MiB). Raw handlers are the actor's own code, so
+    /// this limit is separate from [`max_response_size`](Self::max_response_size);
+    /// [`RawRequest::max_response_size`](crate::RawRequest::max_response_size) overrides it
+    /// per request.
+    ///
+    /// ```
+    /// let config = rivet_core::ClientConfig::builder()
+    ///     .max_raw_response_size(64 * 1024 * 1024)
+    ///     .build()?;
+    /// assert_eq!(config.max_raw_response_size(), 64 * 1024 * 1024);
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn max_raw_response_size(&self) -> usize {
+        self.max_raw_response_size
+    }
 }
 
 /// Builds a [`ClientConfig`], validating everything in [`build`](Self::build).
@@ -239,6 +281,8 @@ pub struct ClientConfigBuilder {
     lifecycle_retries: Option<LifecycleRetries>,
     root_certificates: Vec<Vec<u8>>,
     platform_root_certificates: Option<bool>,
+    max_response_size: Option<usize>,
+    max_raw_response_size: Option<usize>,
     /// The environment variables the endpoint, namespace and token were read from, if they
     /// were, so errors can name them.
     from_env: EnvSources,
@@ -268,6 +312,8 @@ impl fmt::Debug for ClientConfig {
                 "platform_root_certificates",
                 &self.platform_root_certificates,
             )
+            .field("max_response_size", &self.max_response_size)
+            .field("max_raw_response_size", &self.max_raw_response_size)
             .finish()
     }
 }
@@ -289,6 +335,8 @@ impl fmt::Debug for ClientConfigBuilder {
                 "platform_root_certificates",
                 &self.platform_root_certificates,
             )
+            .field("max_response_size", &self.max_response_size)
+            .field("max_raw_response_size", &self.max_raw_response_size)
             .finish()
     }
 }
@@ -406,6 +454,29 @@ impl ClientConfigBuilder {
     /// ```
     pub fn platform_root_certificates(mut self, enabled: bool) -> Self {
         self.platform_root_certificates = Some(enabled);
+        self
+    }
+
+    /// The largest protocol message accepted from the server; see
+    /// [`ClientConfig::max_response_size`]. Raise it together with the server's
+    /// `maxOutgoingMessageSize`.
+    ///
+    /// ```
+    /// let config = rivet_core::ClientConfig::builder()
+    ///     .max_response_size(4 * 1024 * 1024)
+    ///     .build()?;
+    /// assert_eq!(config.max_response_size(), 4 * 1024 * 1024);
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = Some(bytes);
+        self
+    }
+
+    /// The largest raw response body or raw WebSocket message; see
+    /// [`ClientConfig::max_raw_response_size`].
+    pub fn max_raw_response_size(mut self, bytes: usize) -> Self {
+        self.max_raw_response_size = Some(bytes);
         self
     }
 
@@ -542,6 +613,18 @@ impl ClientConfigBuilder {
                  platform_root_certificates on",
             ));
         }
+        let max_response_size = self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE);
+        let max_raw_response_size = self
+            .max_raw_response_size
+            .unwrap_or(DEFAULT_MAX_RAW_RESPONSE_SIZE);
+        for (field, value) in [
+            ("max_response_size", max_response_size),
+            ("max_raw_response_size", max_raw_response_size),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid(field, "0", "must be at least one byte"));
+            }
+        }
         Ok(ClientConfig {
             endpoint: parsed.endpoint,
             namespace,
@@ -554,6 +637,8 @@ impl ClientConfigBuilder {
             lifecycle_retries: self.lifecycle_retries.unwrap_or_default(),
             root_certificates,
             platform_root_certificates,
+            max_response_size,
+            max_raw_response_size,
         })
     }
 }
@@ -799,6 +884,27 @@ mod tests {
         assert!(err.to_string().contains("https://ns:***@h/?q"), "{err}");
         let err = ClientConfig::new("https://ns:hunter2@h@/ bad").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn response_size_limits_default_to_the_protocols_and_refuse_zero() {
+        let c = ClientConfig::builder().build().unwrap();
+        assert_eq!(c.max_response_size(), 1_048_576);
+        assert_eq!(c.max_raw_response_size(), 16 * 1_048_576);
+        let err = ClientConfig::builder()
+            .max_response_size(0)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidInput {
+                    field: "max_response_size",
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -161,6 +161,29 @@ pub enum Error {
         what: String,
     },
 
+    /// The server sent more than the client accepts: a response body or WebSocket message
+    /// larger than the configured limit. Reading stopped at the limit (nothing larger was
+    /// buffered); the request may have run on the actor.
+    ///
+    /// ```
+    /// let err = rivet_core::Error::TooLarge {
+    ///     what: "response to action big on counter [\"a\"]".into(),
+    ///     limit: 1_048_576,
+    ///     setting: "ClientConfigBuilder::max_response_size",
+    /// };
+    /// assert!(err.to_string().contains("1048576 bytes"));
+    /// assert!(!err.is_retryable());
+    /// ```
+    #[error("{what} is larger than the limit of {limit} bytes; raise {setting} if such sizes are expected")]
+    TooLarge {
+        /// What was being received.
+        what: String,
+        /// The limit in bytes.
+        limit: usize,
+        /// The setting that raises the limit.
+        setting: &'static str,
+    },
+
     /// Too many actions were queued while disconnected.
     #[error("action queue is full ({capacity} actions waiting for the connection); await earlier actions or raise ConnectionOptions::max_queued_actions")]
     QueueFull {
@@ -334,7 +357,9 @@ impl ServerError {
                     | "overloaded"
             ),
             "ws" => self.code == "going_away",
-            "pegboard" => self.code == "route_resolve_query_timeout",
+            // Routing phases (resolve, subscribe, fetch, wake, auth) that timed out before the
+            // request was forwarded.
+            "pegboard" => self.code.starts_with("route_") && self.code.ends_with("_timeout"),
             _ => false,
         }
     }

@@ -16,8 +16,8 @@ use crate::key::ActorKey;
 use crate::protocol::{self, codec, compat, Encoding, QueueSendRequest};
 use crate::raw::{RawRequest, RawResponse};
 use crate::rest::{self, CreateSpec};
-use crate::transport::{HttpRequest, HttpResponse, Method};
-use crate::{http, runtime, Error, QueueSendResponse, Result, ServerError};
+use crate::transport::{HttpRequest, HttpResponse, Method, ResponseLimit};
+use crate::{http, runtime, Error, QueueSendResponse, Result, ServerError, TransportErrorKind};
 
 /// How a handle finds its actor.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +28,37 @@ pub(crate) enum Target {
 }
 
 /// A stateless reference to one actor. Cheap to clone; holds no connection.
+///
+/// # Deadlines, retries and limits
+///
+/// Every call has one deadline ([`ActionOptions::timeout`], [`RawRequest::timeout`], or the
+/// client's [`request_timeout`](crate::ClientConfig::request_timeout)) that bounds the whole
+/// call: every attempt, the REST lookups on the way and the pauses between attempts. When it
+/// passes the call fails with [`Error::Timeout`].
+///
+/// A call is repeated (within [`LifecycleRetries`](crate::LifecycleRetries)) only after
+/// errors proving that the request never reached the actor, so an action never runs twice:
+///
+/// * a refused or failed connect (native targets; a browser's failed `fetch` does not say
+///   whether the request went out, so there it is not repeated);
+/// * `actor.not_found` from the gateway (for `get` / `get_or_create` handles, until the actor
+///   exists), `actor.starting`, `actor.restarting`, `actor.not_configured`,
+///   `actor.no_runner_config_configured`, `actor.overloaded`, and `actor.stopping` /
+///   `actor.destroying` when the gateway (not the actor's own code) reports them;
+/// * `guard.service_unavailable`, `guard.actor_ready_timeout`,
+///   `guard.actor_wake_retries_exceeded` and the routing timeouts `pegboard.route_*_timeout`.
+///
+/// After `guard.actor_stopped_while_waiting`, the `guard.tunnel_*` errors,
+/// `guard.gateway_response_start_timeout`, `guard.request_delivery_unconfirmed`, any other
+/// `guard.*` error, `actor.stopped`, `actor.dropped_reply`, or a connection that broke after
+/// the request was sent, the request may already have run: actions, queue sends and raw
+/// requests other than `GET` / `HEAD` / `OPTIONS` fail with that error; those three methods
+/// are repeated.
+///
+/// Response bodies are capped ([`ClientConfig::max_response_size`](crate::ClientConfig::max_response_size),
+/// 1 MiB, for actions, queue sends and REST lookups;
+/// [`max_raw_response_size`](crate::ClientConfig::max_raw_response_size), 16 MiB, for raw
+/// fetch): a larger one fails with [`Error::TooLarge`] without being read past the limit.
 ///
 /// ```no_run
 /// # async fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
@@ -102,7 +133,8 @@ impl ActionOptions {
         Self::default()
     }
 
-    /// The deadline for this call.
+    /// The deadline of the whole call: every attempt, the REST lookups on the way and the
+    /// pauses between retries. When it passes the call fails with [`Error::Timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -308,15 +340,18 @@ impl ActorHandle {
             .timeout
             .unwrap_or_else(|| self.inner.client.config().request_timeout());
         let response = self
-            .exchange(
-                Method::Post,
-                &path,
-                None,
-                Some(body),
-                Vec::new(),
+            .exchange(Call {
+                method: Method::Post,
+                path: &path,
+                query: None,
+                body: Some(body),
+                headers: Vec::new(),
                 timeout,
-                &operation,
-            )
+                limit: ResponseLimit::protocol(self.inner.client.config()),
+                idempotent: false,
+                skip_ready_wait: false,
+                operation: &operation,
+            })
             .await?;
         protocol::decode_http_action_response(&response.body, encoding)
     }
@@ -378,15 +413,18 @@ impl ActorHandle {
         // The server holds the request open for up to `wait`; leave room for the round trip.
         let timeout = wait.map_or(base, |w| base.max(w + Duration::from_secs(5)));
         let response = self
-            .exchange(
-                Method::Post,
-                &path,
-                None,
-                Some(bytes),
-                Vec::new(),
+            .exchange(Call {
+                method: Method::Post,
+                path: &path,
+                query: None,
+                body: Some(bytes),
+                headers: Vec::new(),
                 timeout,
-                &operation,
-            )
+                limit: ResponseLimit::protocol(self.inner.client.config()),
+                idempotent: false,
+                skip_ready_wait: false,
+                operation: &operation,
+            })
             .await?;
         protocol::decode_http_queue_response(&response.body, encoding)
     }
@@ -406,24 +444,34 @@ impl ActorHandle {
         let (path, query) = crate::raw::split_path(path)?;
         let full_path = format!("/request{path}");
         let operation = format!("{} {path} on {}", request.method(), self.describe());
+        let config = self.inner.client.config();
         let timeout = request
             .timeout_value()
-            .unwrap_or_else(|| self.inner.client.config().request_timeout());
+            .unwrap_or_else(|| config.request_timeout());
         let skip_ready_wait = request
             .skip_ready_wait_value()
             .unwrap_or(self.inner.skip_ready_wait);
+        let limit = match request.max_response_size_value() {
+            Some(bytes) => ResponseLimit {
+                bytes,
+                setting: "RawRequest::max_response_size",
+            },
+            None => ResponseLimit::raw(config),
+        };
         let (method, headers, body) = request.into_parts();
         let response = self
-            .exchange_raw(
-                Method::Other(method),
-                &full_path,
-                query.as_deref(),
+            .exchange_raw(Call {
+                method: Method::Other(method),
+                path: &full_path,
+                query: query.as_deref(),
                 body,
                 headers,
                 timeout,
-                &operation,
+                limit,
+                idempotent: matches!(method, "GET" | "HEAD" | "OPTIONS"),
                 skip_ready_wait,
-            )
+                operation: &operation,
+            })
             .await?;
         Ok(RawResponse::from_http(response))
     }
@@ -558,38 +606,23 @@ impl ActorHandle {
     }
 
     /// One protocol request (action or queue): non-2xx answers become errors.
-    #[allow(clippy::too_many_arguments)]
-    async fn exchange(
-        &self,
-        method: Method,
-        path: &str,
-        query: Option<&str>,
-        body: Option<Vec<u8>>,
-        headers: Vec<(String, String)>,
-        timeout: Duration,
-        operation: &str,
-    ) -> Result<HttpResponse> {
+    async fn exchange(&self, call: Call<'_>) -> Result<HttpResponse> {
         let encoding = self.encoding();
-        let mut headers = headers;
-        headers.push(("x-rivet-encoding".into(), encoding.as_str().into()));
-        headers.push(("content-type".into(), encoding.content_type().into()));
-        self.with_retries(|| async {
-            let response = self
-                .send_once(
-                    method,
-                    path,
-                    query,
-                    body.clone(),
-                    &headers,
-                    timeout,
-                    operation,
-                    false,
-                )
-                .await?;
+        let mut call = call;
+        call.headers
+            .push(("x-rivet-encoding".into(), encoding.as_str().into()));
+        call.headers
+            .push(("content-type".into(), encoding.content_type().into()));
+        self.with_retries(&call, || async {
+            let response = self.send_once(&call).await?;
             if response.is_success() {
                 Ok(response)
             } else {
-                Err(http::error_from_response(&response, encoding, operation))
+                Err(http::error_from_response(
+                    &response,
+                    encoding,
+                    call.operation,
+                ))
             }
         })
         .await
@@ -597,36 +630,14 @@ impl ActorHandle {
 
     /// One raw request: any status from the actor is a response; gateway errors (marked by
     /// `x-rivet-error`) are errors.
-    #[allow(clippy::too_many_arguments)]
-    async fn exchange_raw(
-        &self,
-        method: Method,
-        path: &str,
-        query: Option<&str>,
-        body: Option<Vec<u8>>,
-        headers: Vec<(String, String)>,
-        timeout: Duration,
-        operation: &str,
-        skip_ready_wait: bool,
-    ) -> Result<HttpResponse> {
-        self.with_retries(|| async {
-            let response = self
-                .send_once(
-                    method,
-                    path,
-                    query,
-                    body.clone(),
-                    &headers,
-                    timeout,
-                    operation,
-                    skip_ready_wait,
-                )
-                .await?;
+    async fn exchange_raw(&self, call: Call<'_>) -> Result<HttpResponse> {
+        self.with_retries(&call, || async {
+            let response = self.send_once(&call).await?;
             if response.header("x-rivet-error").is_some() && !response.is_success() {
                 Err(http::error_from_response(
                     &response,
                     Encoding::Json,
-                    operation,
+                    call.operation,
                 ))
             } else {
                 Ok(response)
@@ -635,24 +646,15 @@ impl ActorHandle {
         .await
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn send_once(
-        &self,
-        method: Method,
-        path: &str,
-        query: Option<&str>,
-        body: Option<Vec<u8>>,
-        extra: &[(String, String)],
-        timeout: Duration,
-        operation: &str,
-        skip_ready_wait: bool,
-    ) -> Result<HttpResponse> {
+    async fn send_once(&self, call: &Call<'_>) -> Result<HttpResponse> {
         let config = self.inner.client.config();
-        let target = self.raw_target(path, query, skip_ready_wait).await?;
+        let target = self
+            .raw_target(call.path, call.query, call.skip_ready_wait)
+            .await?;
         let url = target.url;
         let mut headers = config.headers().to_vec();
-        headers.extend(extra.iter().cloned());
-        if skip_ready_wait {
+        headers.extend(call.headers.iter().cloned());
+        if call.skip_ready_wait {
             headers.push(("x-rivet-skip-ready-wait".into(), "1".into()));
         }
         if let Some(actor_id) = target.direct_id {
@@ -669,18 +671,22 @@ impl ActorHandle {
             .client
             .http()
             .send(HttpRequest {
-                method,
+                method: call.method,
                 url,
                 headers,
-                body,
-                timeout,
-                operation: operation.to_owned(),
+                body: call.body.clone(),
+                timeout: call.timeout,
+                limit: call.limit,
+                operation: call.operation.to_owned(),
             })
             .await
     }
 
-    /// Repeats `attempt` while the actor is between lives, with the JS client's budgets.
-    async fn with_retries<F, Fut, T>(&self, attempt: F) -> Result<T>
+    /// Repeats `attempt` while the actor is between lives, with the JS client's budgets, but
+    /// only after failures that prove the request never reached the actor unless the call is
+    /// idempotent (see [`retry_class`]). `call.timeout` bounds everything: every attempt, the
+    /// REST lookups inside them and the pauses between them.
+    async fn with_retries<F, Fut, T>(&self, call: &Call<'_>, attempt: F) -> Result<T>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T>>,
@@ -691,34 +697,168 @@ impl ActorHandle {
             Target::GetOrCreate { .. } => retries.get_or_create_attempts,
             Target::Id { .. } => 1,
         };
-        let mut stale_attempts = 1;
-        let mut lifecycle_attempts = 1;
-        let mut lifecycle_delay = retries.lifecycle_initial_delay;
-        loop {
-            let err = match attempt().await {
-                Ok(value) => return Ok(value),
-                Err(err) => err,
-            };
-            let resolved_by_rest =
-                self.cached_id().is_some() && !matches!(self.inner.target, Target::Id { .. });
-            let stale = is_stale_actor(&err);
-            if stale && resolved_by_rest {
-                // The id we looked up is gone (destroyed, or replaced): look it up again.
-                *self.lock_resolved() = None;
+        let repeat = async {
+            let mut stale_attempts = 1;
+            let mut lifecycle_attempts = 1;
+            let mut lifecycle_delay = retries.lifecycle_initial_delay;
+            loop {
+                let err = match attempt().await {
+                    Ok(value) => return Ok(value),
+                    Err(err) => err,
+                };
+                let resolved_by_rest =
+                    self.cached_id().is_some() && !matches!(self.inner.target, Target::Id { .. });
+                let class = retry_class(&err, call.idempotent);
+                if matches!(class, RetryClass::StaleActor) && resolved_by_rest {
+                    // The id we looked up is gone (destroyed, or replaced): look it up again.
+                    *self.lock_resolved() = None;
+                }
+                if matches!(class, RetryClass::StaleActor)
+                    && stale_attempts < stale_budget.max(u32::from(resolved_by_rest) + 1)
+                {
+                    stale_attempts += 1;
+                    runtime::sleep(retries.stale_delay).await;
+                    continue;
+                }
+                if class.is_lifecycle(&err) && lifecycle_attempts < retries.lifecycle_attempts {
+                    lifecycle_attempts += 1;
+                    runtime::sleep(lifecycle_delay).await;
+                    lifecycle_delay *= 2;
+                    continue;
+                }
+                return Err(err);
             }
-            if stale && stale_attempts < stale_budget.max(u32::from(resolved_by_rest) + 1) {
-                stale_attempts += 1;
-                runtime::sleep(retries.stale_delay).await;
-                continue;
-            }
-            if is_lifecycle_boundary(&err) && lifecycle_attempts < retries.lifecycle_attempts {
-                lifecycle_attempts += 1;
-                runtime::sleep(lifecycle_delay).await;
-                lifecycle_delay *= 2;
-                continue;
-            }
-            return Err(err);
+        };
+        match runtime::timeout(call.timeout, repeat).await {
+            Some(result) => result,
+            None => Err(Error::Timeout {
+                operation: call.operation.to_owned(),
+                after: call.timeout,
+            }),
         }
+    }
+}
+
+/// One stateless request to the actor, as [`ActorHandle::with_retries`] repeats it.
+struct Call<'a> {
+    method: Method,
+    /// Path inside the actor, e.g. `/action/increment`.
+    path: &'a str,
+    query: Option<&'a str>,
+    body: Option<Vec<u8>>,
+    headers: Vec<(String, String)>,
+    /// The deadline of the whole call, retries included.
+    timeout: Duration,
+    limit: ResponseLimit,
+    /// Whether repeating it is harmless even if the actor already ran it (`GET`, `HEAD` and
+    /// `OPTIONS` raw requests; never actions or queue sends).
+    idempotent: bool,
+    /// Raw requests only: skip the gateway's ready wait (see
+    /// [`ActorHandle::with_skip_ready_wait`]).
+    skip_ready_wait: bool,
+    operation: &'a str,
+}
+
+/// What a failed attempt says about repeating it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RetryClass {
+    /// The actor for this key does not exist yet, or is between lives: worth asking again with
+    /// the handle's `get` / `get_or_create` budget.
+    StaleActor,
+    /// The gateway could not reach the actor, or the connection failed before anything was
+    /// sent: worth repeating with the lifecycle budget.
+    Lifecycle,
+    /// Final: the error is the answer, or the request may already have run on the actor and
+    /// the call is not idempotent.
+    Final,
+}
+
+impl RetryClass {
+    /// Whether a class gets the lifecycle budget: lifecycle errors, and actor-group errors
+    /// once the stale budget is spent (as the JS client's `retryOnLifecycleBoundary` does).
+    fn is_lifecycle(self, err: &Error) -> bool {
+        match self {
+            RetryClass::Lifecycle => true,
+            RetryClass::StaleActor => matches!(err, Error::Unavailable(_)),
+            RetryClass::Final => false,
+        }
+    }
+}
+
+/// Classifies a failed attempt. Non-idempotent calls (actions, queue sends, raw requests other
+/// than `GET`/`HEAD`/`OPTIONS`) are repeated only after errors that prove the request never
+/// reached the actor:
+///
+/// * a refused or failed connect (native targets; a browser's failed `fetch` does not say
+///   whether the request was sent);
+/// * `actor.not_found` from the gateway (no actor has the key yet);
+/// * `guard.service_unavailable`, `guard.actor_ready_timeout`,
+///   `guard.actor_wake_retries_exceeded`, and the gateway's routing timeouts
+///   `pegboard.route_*_timeout`;
+/// * `actor.starting`, `actor.restarting`, `actor.not_configured`,
+///   `actor.no_runner_config_configured`, `actor.overloaded`, and `actor.stopping` /
+///   `actor.destroying` when the gateway (not the actor's code) reported them.
+///
+/// Idempotent calls are also repeated after every other lifecycle error (e.g.
+/// `guard.actor_stopped_while_waiting`, the `guard.tunnel_*` errors,
+/// `guard.gateway_response_start_timeout`, `actor.stopped`, `actor.dropped_reply`) and after a
+/// connection that broke in transit.
+fn retry_class(err: &Error, idempotent: bool) -> RetryClass {
+    if !idempotent && !never_reached_the_actor(err) {
+        return RetryClass::Final;
+    }
+    if is_stale_actor(err) {
+        RetryClass::StaleActor
+    } else if is_lifecycle_boundary(err)
+        || matches!(
+            err,
+            Error::Transport {
+                kind: TransportErrorKind::Connect,
+                ..
+            }
+        )
+        || (idempotent
+            && matches!(
+                err,
+                Error::Transport {
+                    kind: TransportErrorKind::Io,
+                    ..
+                }
+            ))
+    {
+        RetryClass::Lifecycle
+    } else {
+        RetryClass::Final
+    }
+}
+
+/// Errors that prove the request was not delivered to the actor; see [`retry_class`].
+fn never_reached_the_actor(err: &Error) -> bool {
+    match err {
+        Error::Transport {
+            kind: TransportErrorKind::Connect,
+            ..
+        } => cfg!(not(target_arch = "wasm32")),
+        Error::NotFound(e) => e.actor.is_none(),
+        Error::Unavailable(e) => match e.group.as_str() {
+            "guard" => matches!(
+                e.code.as_str(),
+                "service_unavailable" | "actor_ready_timeout" | "actor_wake_retries_exceeded"
+            ),
+            "actor" => match e.code.as_str() {
+                "starting"
+                | "restarting"
+                | "not_configured"
+                | "no_runner_config_configured"
+                | "overloaded" => true,
+                // From the actor's own code these can come from inside a running action.
+                "stopping" | "destroying" => e.actor.is_none(),
+                _ => false,
+            },
+            "pegboard" => e.code.starts_with("route_") && e.code.ends_with("_timeout"),
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -749,4 +889,94 @@ pub(crate) fn args_to_value(action: &str, args: impl Serialize) -> Result<Value>
         Value::Array(items) => Value::Array(items),
         single => Value::Array(vec![single]),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(group: &str, code: &str) -> Error {
+        ServerError::new(group, code, "x").into_error()
+    }
+
+    fn from_actor(group: &str, code: &str) -> Error {
+        let mut err = ServerError::new(group, code, "x");
+        err.actor = Some(crate::ActorSpecifier {
+            actor_id: "a".into(),
+            generation: 1,
+            key: None,
+        });
+        err.into_error()
+    }
+
+    fn transport(kind: TransportErrorKind) -> Error {
+        Error::Transport {
+            operation: "op".into(),
+            kind,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn non_idempotent_calls_repeat_only_what_never_reached_the_actor() {
+        let repeated = [
+            server("guard", "actor_ready_timeout"),
+            server("guard", "actor_wake_retries_exceeded"),
+            server("guard", "service_unavailable"),
+            server("pegboard", "route_resolve_query_timeout"),
+            transport(TransportErrorKind::Connect),
+        ];
+        for err in repeated {
+            assert_eq!(retry_class(&err, false), RetryClass::Lifecycle, "{err}");
+        }
+        for err in [
+            server("actor", "not_found"),
+            server("actor", "starting"),
+            server("actor", "restarting"),
+        ] {
+            assert_eq!(retry_class(&err, false), RetryClass::StaleActor, "{err}");
+        }
+        let final_ = [
+            server("guard", "actor_stopped_while_waiting"),
+            server("guard", "tunnel_request_aborted"),
+            server("guard", "tunnel_message_timeout"),
+            server("guard", "tunnel_response_closed"),
+            server("guard", "gateway_response_start_timeout"),
+            server("guard", "request_delivery_unconfirmed"),
+            server("guard", "some_future_code"),
+            server("actor", "stopped"),
+            server("actor", "dropped_reply"),
+            from_actor("actor", "stopping"),
+            from_actor("actor", "not_found"),
+            transport(TransportErrorKind::Io),
+            transport(TransportErrorKind::Other),
+            server("user", "boom"),
+        ];
+        for err in final_ {
+            assert_eq!(retry_class(&err, false), RetryClass::Final, "{err}");
+        }
+    }
+
+    #[test]
+    fn idempotent_calls_also_repeat_what_may_have_been_delivered() {
+        for err in [
+            server("guard", "actor_stopped_while_waiting"),
+            server("guard", "tunnel_response_closed"),
+            transport(TransportErrorKind::Io),
+        ] {
+            assert_eq!(retry_class(&err, true), RetryClass::Lifecycle, "{err}");
+        }
+        assert_eq!(
+            retry_class(&server("actor", "stopped"), true),
+            RetryClass::StaleActor
+        );
+        for err in [
+            server("user", "boom"),
+            from_actor("actor", "not_found"),
+            server("guard", "query_invalid_params"),
+            transport(TransportErrorKind::Tls),
+        ] {
+            assert_eq!(retry_class(&err, true), RetryClass::Final, "{err}");
+        }
+    }
 }

@@ -44,7 +44,10 @@ mod tracker;
 mod transport;
 
 pub use client::{Client, CreateOptions};
-pub use config::{ClientConfig, ClientConfigBuilder, LifecycleRetries, Token, DEFAULT_ENDPOINT};
+pub use config::{
+    ClientConfig, ClientConfigBuilder, LifecycleRetries, Token, DEFAULT_ENDPOINT,
+    DEFAULT_MAX_RAW_RESPONSE_SIZE, DEFAULT_MAX_RESPONSE_SIZE,
+};
 pub use connection::{
     ActorConnection, CallbackGuard, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Event,
     EventStream, EventSubscription, ReconnectPolicy,

@@ -23,6 +23,7 @@ pub struct RawRequest {
     body: Option<Vec<u8>>,
     timeout: Option<Duration>,
     skip_ready_wait: Option<bool>,
+    max_response_size: Option<usize>,
 }
 
 impl RawRequest {
@@ -33,6 +34,7 @@ impl RawRequest {
             body,
             timeout: None,
             skip_ready_wait: None,
+            max_response_size: None,
         }
     }
 
@@ -67,7 +69,8 @@ impl RawRequest {
         self
     }
 
-    /// The deadline (default: the client's request timeout).
+    /// The deadline of the whole request, retries included (default: the client's request
+    /// timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -90,6 +93,19 @@ impl RawRequest {
         self.skip_ready_wait
     }
 
+    /// The largest response body to accept, in bytes (default: the client's
+    /// [`max_raw_response_size`](crate::ClientConfig::max_raw_response_size), 16 MiB). A
+    /// larger body fails with [`Error::TooLarge`] without being read past the limit.
+    ///
+    /// ```
+    /// let request = rivet_core::RawRequest::get().max_response_size(256 * 1024 * 1024);
+    /// # let _ = request;
+    /// ```
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = Some(bytes);
+        self
+    }
+
     /// The method.
     pub fn method(&self) -> &'static str {
         self.method
@@ -97,6 +113,10 @@ impl RawRequest {
 
     pub(crate) fn timeout_value(&self) -> Option<Duration> {
         self.timeout
+    }
+
+    pub(crate) fn max_response_size_value(&self) -> Option<usize> {
+        self.max_response_size
     }
 
     pub(crate) fn into_parts(self) -> RawParts {

@@ -101,6 +101,11 @@ impl ActorHandle {
     /// handler, with an optional query). `protocols` are offered after the ones RivetKit
     /// needs; the server always selects `rivet`. The handle's params are sent, and its
     /// [`skip_ready_wait`](Self::with_skip_ready_wait) setting is honoured.
+    ///
+    /// A message (or frame) larger than
+    /// [`ClientConfig::max_raw_response_size`](crate::ClientConfig::max_raw_response_size)
+    /// (default 16 MiB) is not buffered: the socket is closed and the stream ends with
+    /// [`RawMessage::Closed`].
     pub async fn web_socket(&self, path: &str, protocols: &[&str]) -> Result<RawWebSocket> {
         let (path, query) = crate::raw::split_path(path)?;
         let skip_ready_wait = self.skip_ready_wait();
@@ -153,6 +158,7 @@ impl ActorHandle {
             &url,
             &offered,
             timeout,
+            transport::ResponseLimit::raw(self.client().config()),
             &format!("open websocket {path} on {}", self.describe()),
         )
         .await?;

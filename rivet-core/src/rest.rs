@@ -8,7 +8,7 @@ use crate::client::ClientInner;
 use crate::gateway::encode_component;
 use crate::key::ActorKey;
 use crate::protocol::{codec, compat, Encoding};
-use crate::transport::{HttpRequest, Method};
+use crate::transport::{HttpRequest, Method, ResponseLimit};
 use crate::{http, Error, Result};
 
 /// What `PUT`/`POST /actors` needs besides name and key.
@@ -174,6 +174,7 @@ async fn send(
             headers,
             body,
             timeout: config.request_timeout(),
+            limit: ResponseLimit::protocol(config),
             operation: operation.to_owned(),
         })
         .await?;

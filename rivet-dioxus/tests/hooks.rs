@@ -333,3 +333,37 @@ fn rendering_without_effects_opens_nothing_as_on_the_server() {
         drop(dom);
     });
 }
+
+#[test]
+fn a_connection_level_error_while_connected_surfaces_at_once() {
+    use rivet_test_support::hostile::{HostileGateway, Incoming};
+    // A gateway that says Init, then reports a connection-level error and keeps the socket.
+    let gateway = HostileGateway::start(|incoming| async move {
+        if let Incoming::WebSocket(upgrade) = incoming {
+            let mut socket = upgrade.accept().await;
+            socket.send_init().await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            socket
+                .send_error(None, "user", "kicked", "you were kicked")
+                .await;
+            socket.serve_actions(|_, _| json!(null)).await;
+        }
+    });
+    run(async move {
+        let client = Client::new(gateway.endpoint()).unwrap();
+        let probe = Shared::default();
+        let mut dom = counter_dom(&client, "kicked", &probe);
+        pump_until(&mut dom, 10, "the error is reported", || {
+            probe.borrow().error.is_some()
+        })
+        .await;
+        let (error, status) = {
+            let probe = probe.borrow();
+            (probe.error.clone().unwrap(), probe.status)
+        };
+        assert_eq!(error.code(), Some("kicked"), "{error:?}");
+        assert_eq!(status, Some(ConnStatus::Connected), "the socket stays open");
+        drop(dom);
+        client.dispose().await;
+    });
+}

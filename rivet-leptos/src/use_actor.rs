@@ -275,8 +275,9 @@ pub struct UseActorReturn {
     /// Whether the connection is `Connected`.
     pub is_connected: Signal<bool>,
     /// The last error: why the last socket or attempt ended (e.g. the actor rejected the
-    /// params), or why the hook could not connect at all (no client provided, invalid
-    /// options). `None` while connected.
+    /// params), why the hook could not connect at all (no client provided, invalid
+    /// options), or a connection-level error the server sent while connected (reported at
+    /// once, like React's `onError`). Cleared when a socket reaches `Connected`.
     pub error: Signal<Option<Error>>,
     /// The shared connection, for calling actions (React's `actor.connection`); `None`
     /// while disabled, before mounting and under server rendering. Calls made before it is
@@ -444,14 +445,12 @@ pub fn use_actor_with_options(options: UseActorOptions) -> UseActorReturn {
         state: state.into(),
         status: status.into(),
         is_connected: Signal::derive(move || status.get() == ConnStatus::Connected),
+        // The connection clears its last error when a socket reaches `Connected`, so an error
+        // seen while connected is a connection-level `Error` from the server, shown at once.
         error: Signal::derive(move || {
-            setup_error.get().or_else(|| {
-                state.with(|s| {
-                    (s.status != ConnStatus::Connected)
-                        .then(|| s.last_error.clone())
-                        .flatten()
-                })
-            })
+            setup_error
+                .get()
+                .or_else(|| state.with(|s| s.last_error.clone()))
         }),
         connection: connection.into(),
         handle: handle.into(),

@@ -293,3 +293,33 @@ fn without_a_provider_the_hook_reports_an_error() {
         owner.cleanup();
     });
 }
+
+#[test]
+fn a_connection_level_error_while_connected_surfaces_at_once() {
+    use rivet_test_support::hostile::{HostileGateway, Incoming};
+    // A gateway that says Init, then reports a connection-level error and keeps the socket.
+    let gateway = HostileGateway::start(|incoming| async move {
+        if let Incoming::WebSocket(upgrade) = incoming {
+            let mut socket = upgrade.accept().await;
+            socket.send_init().await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            socket
+                .send_error(None, "user", "kicked", "you were kicked")
+                .await;
+            socket.serve_actions(|_, _| json!(null)).await;
+        }
+    });
+    run(async move {
+        let client = Client::new(gateway.endpoint().as_str()).unwrap();
+        let (owner, actor) = mount(&client, || use_actor("counter", "kicked"));
+        until(10, "the error is reported", || {
+            actor.error.get_untracked().is_some()
+        })
+        .await;
+        let error = actor.error.get_untracked().unwrap();
+        assert_eq!(error.code(), Some("kicked"), "{error:?}");
+        assert!(actor.is_connected.get_untracked(), "the socket stays open");
+        owner.cleanup();
+        client.dispose().await;
+    });
+}

@@ -849,11 +849,13 @@ async fn open_socket(
     let protocols = subprotocols(encoding, params.as_ref());
     let operation = format!("connect to {}", handle.describe());
     let deadline = runtime::Instant::now() + timeout;
+    let limit = transport::ResponseLimit::protocol(handle.client().config());
     let mut socket = transport::connect_websocket(
         handle.client().http(),
         &url,
         &protocols,
         timeout,
+        limit,
         &operation,
     )
     .await

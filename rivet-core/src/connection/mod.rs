@@ -499,7 +499,30 @@ impl ActorConnection {
         self.shared.state.get().status
     }
 
-    /// The current state followed by every change, none skipped.
+    /// The current state followed by every change, in order, with bounded memory.
+    ///
+    /// A reader that keeps up sees every transition (`Connecting → Connected` in one tick
+    /// included): the stream buffers the last
+    /// [`BUFFERED_CHANGES`](crate::observable::BUFFERED_CHANGES) changes. A reader that falls
+    /// further behind (or a stream kept but never polled, e.g. during a reconnect storm) loses
+    /// the oldest of them, never the newest: it always ends at the current state, and
+    /// [`Changes::lagged`] counts the states it skipped.
+    ///
+    /// ```no_run
+    /// # async fn demo(conn: rivet_core::ActorConnection) {
+    /// use futures::StreamExt;
+    ///
+    /// let mut states = conn.states();
+    /// let mut skipped = 0;
+    /// while let Some(state) = states.next().await {
+    ///     if states.lagged() > skipped {
+    ///         skipped = states.lagged();
+    ///         println!("({skipped} states skipped so far)");
+    ///     }
+    ///     println!("{}", state.status);
+    /// }
+    /// # }
+    /// ```
     pub fn states(&self) -> Changes<ConnectionState> {
         self.shared.state.subscribe()
     }

@@ -19,7 +19,7 @@ use crate::{ActorConnection, ActorHandle, ConnStatus, ConnectionState, Error, Re
 /// use rivet_core::manager::ActorOptions;
 ///
 /// let lease = client.manager().acquire(ActorOptions::new("counter", "demo"))?;
-/// let mut states = lease.states(); // current state first, then every change
+/// let mut states = lease.states(); // current state first, then every change (bounded)
 /// while let Some(state) = states.next().await {
 ///     println!("{} (error: {:?})", state.status, state.last_error);
 ///     if state.is_connected() { break; }
@@ -139,7 +139,10 @@ impl Lease {
         }
     }
 
-    /// The current state followed by every change, none skipped.
+    /// The current state followed by every change, in order; like
+    /// [`ActorConnection::states`], a reader more than
+    /// [`BUFFERED_CHANGES`](crate::observable::BUFFERED_CHANGES) changes behind skips the
+    /// oldest ones ([`Changes::lagged`] counts them) and still ends at the current state.
     pub fn states(&self) -> Changes<ConnectionState> {
         self.observable_state().subscribe()
     }

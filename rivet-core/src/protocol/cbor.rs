@@ -36,8 +36,9 @@ pub fn cbor_encode(value: &Value) -> Result<Vec<u8>, Error> {
 /// Accepts integers of any width (beyond `i64`/`u64` they become decimal strings), half,
 /// single and double floats (NaN and infinities become `null`), indefinite lengths and
 /// `undefined` (as `null`). Byte strings become arrays of byte values; tags are dropped in
-/// favour of their content (small bignums become numbers); non-text map keys are turned into
-/// strings. Trailing bytes are an error.
+/// favour of their content (small bignums become numbers); number, boolean, null and byte
+/// string map keys are turned into strings, array and map keys are an error. Trailing bytes
+/// are an error.
 ///
 /// ```
 /// use rivet_core::protocol::codec::cbor_decode;
@@ -173,8 +174,27 @@ fn from_bignum(negative: bool, bytes: &[u8]) -> Result<Value, String> {
     })
 }
 
-/// A CBOR map key as a JSON object key.
+/// A CBOR map key as a JSON object key: text as it is, numbers, booleans, `null` and byte
+/// strings written out (`1`, `true`, `null`, `[1,2]`).
+///
+/// Arrays and maps are refused: written out, a map key holding a map key holding a map key…
+/// doubles in length at every level (each level escapes the quotes of the one inside), so a
+/// 66-byte message would need gigabytes. No JSON-model sender uses them.
 fn key_string(key: Cbor) -> Result<String, String> {
+    let mut scalar = &key;
+    while let Cbor::Tag(_, inner) = scalar {
+        scalar = inner;
+    }
+    if let Cbor::Array(_) | Cbor::Map(_) = scalar {
+        let kind = if matches!(scalar, Cbor::Map(_)) {
+            "a map"
+        } else {
+            "an array"
+        };
+        return Err(format!(
+            "a CBOR map key is {kind}; keys must be text, numbers, booleans, null or bytes"
+        ));
+    }
     Ok(match from_cbor(key)? {
         Value::String(s) => s,
         Value::Number(n) => n.to_string(),
@@ -275,6 +295,33 @@ mod tests {
         assert_eq!(
             cbor_decode(&hex("a3 01 61 61 f5 02 f6 03")).unwrap(),
             json!({"1": "a", "true": 2, "null": 3})
+        );
+    }
+
+    #[test]
+    fn map_keys_that_are_maps_or_arrays_are_refused_not_written_out() {
+        // Found by libFuzzer: each level of map-in-key doubled the key's written length, so
+        // 32 levels (66 bytes) asked for 16 GiB.
+        for levels in [1, 2, 32] {
+            let mut bytes = vec![0xa1; levels];
+            bytes.extend(hex("61 61"));
+            bytes.extend(vec![0x01; levels]);
+            let result = cbor_decode(&bytes);
+            if levels == 1 {
+                assert_eq!(result.unwrap(), json!({"a": 1}));
+            } else {
+                let err = result.unwrap_err();
+                assert!(err.to_string().contains("map key is a map"), "{err}");
+            }
+        }
+        let err = cbor_decode(&hex("a1 81 01 02")).unwrap_err();
+        assert!(err.to_string().contains("map key is an array"), "{err}");
+        let err = cbor_decode(&hex("a1 c1 a0 02")).unwrap_err();
+        assert!(err.to_string().contains("map key is a map"), "{err}");
+        // Byte strings stay accepted, written out as their values.
+        assert_eq!(
+            cbor_decode(&hex("a1 42 0102 03")).unwrap(),
+            json!({"[1,2]": 3})
         );
     }
 

@@ -898,4 +898,54 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn floats_round_trip_bit_for_bit_in_every_encoding() {
+        let floats = [
+            9.902692988547747e299,
+            0.1 + 0.2,
+            1.0 / 3.0,
+            -2.2250738585072014e-308,
+            5e-324,
+            f64::MAX,
+            1.2345678901234567e-300,
+        ];
+        // The server's own JSON text, as JavaScript's shortest form writes it.
+        let body = br#"{"output":9.902692988547747e+299}"#;
+        let output = decode_http_action_response(body, Encoding::Json).unwrap();
+        assert_eq!(
+            output.as_f64().unwrap().to_bits(),
+            9.902692988547747e299_f64.to_bits(),
+            "{output}"
+        );
+        for encoding in Encoding::ALL {
+            for f in floats {
+                // What the server sends back when an action returns `f`.
+                let response = match encoding {
+                    Encoding::Json => serde_json::to_vec(&json!({"output": f})).unwrap(),
+                    Encoding::Cbor => cbor_encode(&json!({"output": f})).unwrap(),
+                    Encoding::Bare => {
+                        let cbor = cbor_encode(&json!(f)).unwrap();
+                        let mut body = vec![4, 0, cbor.len() as u8];
+                        body.extend(cbor);
+                        body
+                    }
+                };
+                let back = decode_http_action_response(&response, encoding).unwrap();
+                assert_eq!(
+                    back.as_f64().unwrap().to_bits(),
+                    f.to_bits(),
+                    "{encoding}: {f:e} came back as {back}"
+                );
+            }
+        }
+        let text = br#"{"body":{"tag":"ActionResponse","val":{"id":1,"output":[9.902692988547747e+299,0.30000000000000004]}}}"#;
+        match decode_to_client(text, Encoding::Json).unwrap() {
+            ToClient::ActionResponse { output, .. } => {
+                assert_eq!(output[0].as_f64().unwrap(), 9.902692988547747e299);
+                assert_eq!(output[1].as_f64().unwrap(), 0.1 + 0.2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -49,8 +49,50 @@ pub(crate) struct HttpRequest {
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
     pub timeout: Duration,
+    /// The largest response body to read; a larger one fails without being buffered.
+    pub limit: ResponseLimit,
     /// Short description for errors, e.g. `action increment on counter`.
     pub operation: String,
+}
+
+/// The most bytes of a response body (or WebSocket message) to accept, and the setting that
+/// raises it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ResponseLimit {
+    pub bytes: usize,
+    pub setting: &'static str,
+}
+
+impl ResponseLimit {
+    /// The limit for protocol messages: action, queue and REST responses, connection messages.
+    pub(crate) fn protocol(config: &crate::ClientConfig) -> Self {
+        Self {
+            bytes: config.max_response_size(),
+            setting: "ClientConfigBuilder::max_response_size",
+        }
+    }
+
+    /// The limit for what an actor's raw handlers send.
+    pub(crate) fn raw(config: &crate::ClientConfig) -> Self {
+        Self {
+            bytes: config.max_raw_response_size(),
+            setting: "ClientConfigBuilder::max_raw_response_size",
+        }
+    }
+
+    /// Whether a body of `len` bytes is over the limit.
+    pub(crate) fn exceeded_by(self, len: u64) -> bool {
+        len > self.bytes as u64
+    }
+
+    /// The error for a response to `operation` that passed the limit.
+    pub(crate) fn error(self, operation: &str) -> crate::Error {
+        crate::Error::TooLarge {
+            what: format!("the response to {operation}"),
+            limit: self.bytes,
+            setting: self.setting,
+        }
+    }
 }
 
 /// One HTTP response, fully buffered. Header names are lower case.

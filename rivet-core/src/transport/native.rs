@@ -74,8 +74,9 @@ impl HttpClient {
         Ok(self.upgrade.get_or_init(|| client))
     }
 
-    /// Sends `request` and buffers the whole response; fails with [`Error::Timeout`] once the
-    /// request's deadline passes.
+    /// Sends `request` and buffers the response body up to `request.limit` (a larger body
+    /// fails with [`Error::TooLarge`], checked against `content-length` first, then while
+    /// reading); fails with [`Error::Timeout`] once the request's deadline passes.
     pub(crate) async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         let HttpRequest {
             method,
@@ -83,6 +84,7 @@ impl HttpClient {
             headers,
             body,
             timeout,
+            limit,
             operation,
         } = request;
         let method = reqwest::Method::from_bytes(method.as_str().as_bytes())
@@ -95,7 +97,7 @@ impl HttpClient {
             builder = builder.body(body);
         }
         let exchange = async {
-            let response = builder
+            let mut response = builder
                 .send()
                 .await
                 .map_err(|e| transport_error(&operation, e))?;
@@ -111,11 +113,22 @@ impl HttpClient {
                     )
                 })
                 .collect();
-            let body = response
-                .bytes()
+            let announced = response.content_length();
+            if announced.is_some_and(|len| limit.exceeded_by(len)) {
+                // Dropping the response closes the connection without reading the body.
+                return Err(limit.error(&operation));
+            }
+            let mut body = Vec::with_capacity(announced.map_or(0, |len| len as usize));
+            while let Some(chunk) = response
+                .chunk()
                 .await
                 .map_err(|e| transport_error(&operation, e))?
-                .to_vec();
+            {
+                if limit.exceeded_by((body.len() + chunk.len()) as u64) {
+                    return Err(limit.error(&operation));
+                }
+                body.extend_from_slice(&chunk);
+            }
             Ok(HttpResponse {
                 status,
                 headers,

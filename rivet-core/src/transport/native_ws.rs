@@ -22,16 +22,18 @@ const READ_BUFFER_BYTES: usize = 8 * 1024;
 
 use crate::runtime;
 use crate::transport::native::{refuse_redirect, transport_error, HttpClient};
-use crate::transport::{WsIn, WsOut, WsSocket};
+use crate::transport::{ResponseLimit, WsIn, WsOut, WsSocket};
 use crate::{Error, Result, TransportErrorKind};
 
 /// Opens a WebSocket offering `protocols` through `http`'s upgrade client (and so its TLS
-/// setup); fails with [`Error::Timeout`] after `timeout`.
+/// setup); fails with [`Error::Timeout`] after `timeout`. Incoming messages and frames larger
+/// than `limit` end the socket without being buffered.
 pub(crate) async fn connect_websocket(
     http: &HttpClient,
     url: &str,
     protocols: &[String],
     timeout: Duration,
+    limit: ResponseLimit,
     operation: &str,
 ) -> Result<WsSocket> {
     let http_url = if let Some(rest) = url.strip_prefix("wss://") {
@@ -115,7 +117,12 @@ pub(crate) async fn connect_websocket(
     // tungstenite reserves its read buffer per socket up front (128 KiB by default), which
     // dominated the memory of an idle connection (benchmarks: ~166 KB each). Frames here are
     // small (the server accepts 64 KiB at most); an 8 KiB chunk reads them in a few calls.
-    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
+    // tungstenite's own defaults (16 MiB frames, 64 MiB messages) let a peer make it buffer
+    // 64 MiB per socket; it checks each frame header and the running message size instead.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_frame_size(Some(limit.bytes))
+        .max_message_size(Some(limit.bytes));
     let socket = WebSocketStream::from_raw_socket(upgraded, Role::Client, Some(config)).await;
     let (sink, stream) = socket.split();
     let op = operation.to_owned();

@@ -56,7 +56,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::runtime;
-use crate::transport::{HttpRequest, HttpResponse, WsIn, WsOut, WsSocket};
+use crate::transport::{HttpRequest, HttpResponse, ResponseLimit, WsIn, WsOut, WsSocket};
 use crate::{Error, Result, TransportErrorKind};
 
 /// The browser's `fetch`. Cheap to clone.
@@ -71,8 +71,11 @@ impl HttpClient {
     }
 
     /// Sends `request` with `fetch` (CORS mode, credentials omitted so that
-    /// `expose-headers: *` exposes the `x-rivet-*` headers) and buffers the response. The
-    /// request is aborted when the deadline passes or the returned future is dropped.
+    /// `expose-headers: *` exposes the `x-rivet-*` headers) and buffers the response body up
+    /// to `request.limit`: a larger `content-length` fails at once, and the body stream is
+    /// read chunk by chunk and cancelled once it passes the limit ([`Error::TooLarge`]). The
+    /// request is aborted when the deadline passes, the body is too large, or the returned
+    /// future is dropped.
     pub(crate) async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         let HttpRequest {
             method,
@@ -80,6 +83,7 @@ impl HttpClient {
             headers,
             body,
             timeout,
+            limit,
             operation,
         } = request;
         let abort = AbortOnDrop(web_sys::AbortController::new().ok());
@@ -133,16 +137,19 @@ impl HttpClient {
                 });
             }
             let status = response.status();
-            let headers = response
+            let headers: Vec<(String, String)> = response
                 .headers()
                 .entries()
                 .map(|(n, v)| (n.to_ascii_lowercase(), v))
                 .collect();
-            let body = response.binary().await.map_err(|e| Error::Transport {
-                operation: operation.clone(),
-                kind: TransportErrorKind::Io,
-                message: e.to_string(),
-            })?;
+            let announced = headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .and_then(|(_, v)| v.trim().parse::<u64>().ok());
+            if announced.is_some_and(|len| limit.exceeded_by(len)) {
+                return Err(limit.error(&operation));
+            }
+            let body = read_body(&response, limit, &operation).await?;
             Ok(HttpResponse {
                 status,
                 headers,
@@ -156,11 +163,53 @@ impl HttpClient {
                 after: timeout,
             }),
         };
-        // Finished either way: nothing left to abort on success; on timeout the drop aborts.
+        // Finished either way: nothing left to abort on success; on timeout or a body that was
+        // too large the drop aborts.
         if result.is_ok() {
             abort.disarm();
         }
         result
+    }
+}
+
+/// Reads a response body chunk by chunk, cancelling the stream as soon as it passes `limit`
+/// (the browser then stops downloading), so no more than `limit` bytes are ever copied.
+async fn read_body(
+    response: &gloo_net::http::Response,
+    limit: ResponseLimit,
+    operation: &str,
+) -> Result<Vec<u8>> {
+    let io_error = |e: &JsValue| transport_error(operation, TransportErrorKind::Io, e);
+    // No body at all (204, HEAD).
+    let Some(stream) = response.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut body = Vec::new();
+    loop {
+        let chunk = wasm_bindgen_futures::JsFuture::from(reader.read())
+            .await
+            .map_err(|e| io_error(&e))?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
+            .map_err(|e| io_error(&e))?
+            .as_bool()
+            .unwrap_or(true);
+        if done {
+            return Ok(body);
+        }
+        let bytes: js_sys::Uint8Array = js_sys::Reflect::get(&chunk, &JsValue::from_str("value"))
+            .map_err(|e| io_error(&e))?
+            .dyn_into()
+            .map_err(|e| io_error(&e))?;
+        let len = bytes.length() as usize;
+        if limit.exceeded_by((body.len() + len) as u64) {
+            // The promise only says when the cancellation is done; nothing to wait for.
+            let _ = reader.cancel();
+            return Err(limit.error(operation));
+        }
+        let start = body.len();
+        body.resize(start + len, 0);
+        bytes.copy_to(&mut body[start..]);
     }
 }
 
@@ -211,17 +260,22 @@ const MAX_CLOSE_REASON: usize = 123;
 /// Opens a WebSocket offering `protocols` and waits for it to open. Fails with a retryable
 /// [`Error::Transport`] if it closes first (refused, or the upgrade was answered with an
 /// error: the browser does not say which), with [`Error::Timeout`] after `timeout`.
+///
+/// A browser hands over each message whole, so a message larger than `limit` has already
+/// been received when it is seen; it is dropped without being copied, the socket is closed,
+/// and the stream ends with a 1009 (message too big) failure.
 pub(crate) async fn connect_websocket(
     _http: &HttpClient,
     url: &str,
     protocols: &[String],
     timeout: Duration,
+    limit: ResponseLimit,
     operation: &str,
 ) -> Result<WsSocket> {
     let offered: js_sys::Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
     let ws = web_sys::WebSocket::new_with_str_sequence(url, &offered)
         .map_err(|e| transport_error(operation, TransportErrorKind::Handshake, &e))?;
-    let socket = Rc::new(Socket::new(ws));
+    let socket = Rc::new(Socket::new(ws, limit));
     let opening = Opening {
         state: socket.state.clone(),
     };
@@ -287,7 +341,7 @@ struct Socket {
 }
 
 impl Socket {
-    fn new(ws: web_sys::WebSocket) -> Self {
+    fn new(ws: web_sys::WebSocket, limit: ResponseLimit) -> Self {
         ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
         let state = Rc::new(RefCell::new(State::default()));
         let on_open = {
@@ -300,17 +354,37 @@ impl Socket {
         };
         let on_message = {
             let state = state.clone();
+            let socket = ws.clone();
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
                 let data = event.data();
-                let item = if let Some(text) = data.as_string() {
-                    WsIn::Text(text)
+                let (item, len) = if let Some(text) = data.as_string() {
+                    let len = text.len();
+                    (WsIn::Text(text), len)
                 } else if let Some(buffer) = data.dyn_ref::<js_sys::ArrayBuffer>() {
-                    WsIn::Binary(js_sys::Uint8Array::new(buffer).to_vec())
+                    let len = buffer.byte_length() as usize;
+                    if limit.exceeded_by(len as u64) {
+                        (WsIn::Binary(Vec::new()), len)
+                    } else {
+                        (WsIn::Binary(js_sys::Uint8Array::new(buffer).to_vec()), len)
+                    }
                 } else {
                     tracing::debug!("ignoring a WebSocket message that is neither text nor bytes");
                     return;
                 };
                 let mut state = state.borrow_mut();
+                if state.close.is_none() && limit.exceeded_by(len as u64) {
+                    let cause = format!(
+                        "message of {len} bytes is larger than the limit of {} bytes ({})",
+                        limit.bytes, limit.setting
+                    );
+                    let (code, reason) = browser_close(1009, &cause);
+                    let _ = socket.close_with_code_and_reason(code, &reason);
+                    state.close = Some((1009, cause.clone()));
+                    // As on native targets: a failure of this socket, not a close by the peer.
+                    state.incoming.push_back(WsIn::Failed { code: 1009, cause });
+                    state.wake();
+                    return;
+                }
                 if state.close.is_none() {
                     state.incoming.push_back(item);
                     state.wake();
