@@ -78,10 +78,11 @@ impl Client {
     /// # Ok::<(), rivet_core::Error>(())
     /// ```
     pub fn from_config(config: ClientConfig) -> Result<Self> {
+        let http = HttpClient::new(&config)?;
         Ok(Self {
             inner: Arc::new(ClientInner {
                 config,
-                http: HttpClient::new()?,
+                http,
                 connections: Arc::default(),
                 manager: Arc::default(),
             }),

@@ -128,6 +128,8 @@ pub struct ClientConfig {
     request_timeout: Duration,
     max_query_input_size: usize,
     lifecycle_retries: LifecycleRetries,
+    root_certificates: Vec<Vec<u8>>,
+    platform_root_certificates: bool,
     max_response_size: usize,
     max_raw_response_size: usize,
 }
@@ -203,6 +205,18 @@ impl ClientConfig {
         &self.lifecycle_retries
     }
 
+    /// The root certificates (DER) trusted in addition to, or instead of, the platform's;
+    /// see [`ClientConfigBuilder::add_root_certificate`].
+    pub fn root_certificates(&self) -> &[Vec<u8>] {
+        &self.root_certificates
+    }
+
+    /// Whether the platform's trust store is used (default `true`); see
+    /// [`ClientConfigBuilder::platform_root_certificates`].
+    pub fn platform_root_certificates(&self) -> bool {
+        self.platform_root_certificates
+    }
+
     /// The largest protocol message accepted from the server, in bytes: the body of an action,
     /// queue or REST response, and one message on an actor connection (default
     /// [`DEFAULT_MAX_RESPONSE_SIZE`], 1 MiB, matching the server's own outgoing limit). A
@@ -265,6 +279,8 @@ pub struct ClientConfigBuilder {
     request_timeout: Option<Duration>,
     max_query_input_size: Option<usize>,
     lifecycle_retries: Option<LifecycleRetries>,
+    root_certificates: Vec<Vec<u8>>,
+    platform_root_certificates: Option<bool>,
     max_response_size: Option<usize>,
     max_raw_response_size: Option<usize>,
     /// The environment variables the endpoint, namespace and token were read from, if they
@@ -291,6 +307,11 @@ impl fmt::Debug for ClientConfig {
             .field("request_timeout", &self.request_timeout)
             .field("max_query_input_size", &self.max_query_input_size)
             .field("lifecycle_retries", &self.lifecycle_retries)
+            .field("root_certificates", &self.root_certificates.len())
+            .field(
+                "platform_root_certificates",
+                &self.platform_root_certificates,
+            )
             .field("max_response_size", &self.max_response_size)
             .field("max_raw_response_size", &self.max_raw_response_size)
             .finish()
@@ -309,6 +330,11 @@ impl fmt::Debug for ClientConfigBuilder {
             .field("request_timeout", &self.request_timeout)
             .field("max_query_input_size", &self.max_query_input_size)
             .field("lifecycle_retries", &self.lifecycle_retries)
+            .field("root_certificates", &self.root_certificates.len())
+            .field(
+                "platform_root_certificates",
+                &self.platform_root_certificates,
+            )
             .field("max_response_size", &self.max_response_size)
             .field("max_raw_response_size", &self.max_raw_response_size)
             .finish()
@@ -382,6 +408,52 @@ impl ClientConfigBuilder {
     /// Retry budgets for actors between lives.
     pub fn lifecycle_retries(mut self, retries: LifecycleRetries) -> Self {
         self.lifecycle_retries = Some(retries);
+        self
+    }
+
+    /// Trusts `certificate` as a root for `https`/`wss` endpoints, in addition to the
+    /// platform's trust store: a corporate CA, or the CA of a self-signed staging engine.
+    /// `certificate` is PEM text (`-----BEGIN CERTIFICATE-----`, several certificates in one
+    /// bundle are fine) or the DER bytes of one certificate. Call it once per file.
+    ///
+    /// The same roots are used for HTTP requests and WebSockets (both go through one TLS
+    /// setup). Bad input fails [`build`](Self::build) with [`Error::InvalidInput`] for
+    /// `root_certificate`.
+    ///
+    /// In the browser (wasm32) this setting is ignored: the browser verifies certificates
+    /// against its own trust store, so a private CA has to be installed there (OS or browser
+    /// settings).
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("staging-ca.pem").expect("CA file");
+    /// let config = rivet_core::ClientConfig::builder()
+    ///     .endpoint("https://my-ns:my-token@rivet.staging.internal")
+    ///     .add_root_certificate(pem)
+    ///     .build()?;
+    /// assert_eq!(config.root_certificates().len(), 1);
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn add_root_certificate(mut self, certificate: impl AsRef<[u8]>) -> Self {
+        self.root_certificates.push(certificate.as_ref().to_vec());
+        self
+    }
+
+    /// Whether the platform's trust store is used (default `true`): on native targets the
+    /// operating system's certificates through `rustls-platform-verifier` (on Linux the
+    /// system bundle, which `SSL_CERT_FILE` / `SSL_CERT_DIR` can replace). `false` trusts
+    /// only the certificates given to [`add_root_certificate`](Self::add_root_certificate)
+    /// (pinning a private CA); [`build`](Self::build) then requires at least one. Ignored in
+    /// the browser.
+    ///
+    /// ```
+    /// let err = rivet_core::ClientConfig::builder()
+    ///     .platform_root_certificates(false)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, rivet_core::Error::InvalidInput { field: "root_certificate", .. }));
+    /// ```
+    pub fn platform_root_certificates(mut self, enabled: bool) -> Self {
+        self.platform_root_certificates = Some(enabled);
         self
     }
 
@@ -527,6 +599,20 @@ impl ClientConfigBuilder {
                 "must be longer than zero",
             ));
         }
+        let mut root_certificates = Vec::new();
+        for (index, raw) in self.root_certificates.iter().enumerate() {
+            root_certificates.extend(crate::tls::parse_root_certificate(index, raw)?);
+        }
+        let platform_root_certificates = self.platform_root_certificates.unwrap_or(true);
+        if !platform_root_certificates && root_certificates.is_empty() {
+            return Err(Error::invalid(
+                "root_certificate",
+                "none",
+                "the platform's trust store is off and no root certificate was added, so no \
+                 server could be trusted; add one with add_root_certificate or leave \
+                 platform_root_certificates on",
+            ));
+        }
         let max_response_size = self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE);
         let max_raw_response_size = self
             .max_raw_response_size
@@ -549,6 +635,8 @@ impl ClientConfigBuilder {
             request_timeout,
             max_query_input_size: self.max_query_input_size.unwrap_or(4096),
             lifecycle_retries: self.lifecycle_retries.unwrap_or_default(),
+            root_certificates,
+            platform_root_certificates,
             max_response_size,
             max_raw_response_size,
         })

@@ -99,11 +99,19 @@ impl std::fmt::Debug for ActorHandle {
     }
 }
 
+/// The URL of a raw request or socket, and the actor id when it is routed by header.
+pub(crate) struct RawTarget {
+    pub url: String,
+    pub direct_id: Option<String>,
+}
+
 struct HandleInner {
     client: Arc<ClientInner>,
     name: String,
     target: Target,
     params: Option<Value>,
+    /// Raw requests and sockets skip the gateway's wait for the actor to be ready.
+    skip_ready_wait: bool,
     /// The actor id, once known, for keys and inputs the query gateway cannot carry.
     resolved: Mutex<Option<String>>,
 }
@@ -141,6 +149,7 @@ impl ActorHandle {
                 name,
                 target,
                 params: None,
+                skip_ready_wait: false,
                 resolved: Mutex::new(None),
             }),
         }
@@ -184,9 +193,51 @@ impl ActorHandle {
                 name: self.inner.name.clone(),
                 target: self.inner.target.clone(),
                 params: Some(params),
+                skip_ready_wait: self.inner.skip_ready_wait,
                 resolved: Mutex::new(self.cached_id()),
             }),
         })
+    }
+
+    /// A copy of this handle whose raw requests ([`fetch`](Self::fetch)) and raw WebSockets
+    /// ([`web_socket`](Self::web_socket)) skip the gateway's wait for the actor to be ready:
+    /// the gateway hands them to the actor at once instead of waiting until it is ready. In
+    /// the actor's sleep grace period they reach the instance that is stopping (its
+    /// `onRequest` / `onWebSocket` answers, or the runner refuses with
+    /// `actor_generation_mismatch`) instead of waiting for the next wake. The JS client's
+    /// `skipReadyWait`. Actions, queues and connections are not affected. (On RivetKit 2.3.19
+    /// an actor still running `onWake` is waited for either way.)
+    /// [`RawRequest::skip_ready_wait`](crate::RawRequest::skip_ready_wait) sets it per request.
+    ///
+    /// On the wire (as the JS client 2.3.19): `rvt-skip-ready-wait=true` on query URLs, the
+    /// header `x-rivet-skip-ready-wait: 1` on HTTP, the subprotocol `rivet_skip_ready_wait`
+    /// on WebSockets; a handle that knows its actor id is routed by header
+    /// (`x-rivet-target: actor`, `x-rivet-actor: <id>`; on WebSockets the subprotocols
+    /// `rivet_target.actor`, `rivet_actor.<id>` and, with a token, `rivet_token.<token>`).
+    ///
+    /// ```
+    /// # let client = rivet_core::Client::new("http://127.0.0.1:6420")?;
+    /// let actor = client.get_or_create("counter", "a").with_skip_ready_wait(true);
+    /// assert!(actor.skip_ready_wait());
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn with_skip_ready_wait(&self, skip: bool) -> Self {
+        Self {
+            inner: Arc::new(HandleInner {
+                client: self.inner.client.clone(),
+                name: self.inner.name.clone(),
+                target: self.inner.target.clone(),
+                params: self.inner.params.clone(),
+                skip_ready_wait: skip,
+                resolved: Mutex::new(self.cached_id()),
+            }),
+        }
+    }
+
+    /// Whether raw requests and sockets skip the ready wait; see
+    /// [`with_skip_ready_wait`](Self::with_skip_ready_wait).
+    pub fn skip_ready_wait(&self) -> bool {
+        self.inner.skip_ready_wait
     }
 
     pub(crate) fn client(&self) -> &Arc<ClientInner> {
@@ -298,6 +349,7 @@ impl ActorHandle {
                 timeout,
                 limit: ResponseLimit::protocol(self.inner.client.config()),
                 idempotent: false,
+                skip_ready_wait: false,
                 operation: &operation,
             })
             .await?;
@@ -370,6 +422,7 @@ impl ActorHandle {
                 timeout,
                 limit: ResponseLimit::protocol(self.inner.client.config()),
                 idempotent: false,
+                skip_ready_wait: false,
                 operation: &operation,
             })
             .await?;
@@ -395,6 +448,9 @@ impl ActorHandle {
         let timeout = request
             .timeout_value()
             .unwrap_or_else(|| config.request_timeout());
+        let skip_ready_wait = request
+            .skip_ready_wait_value()
+            .unwrap_or(self.inner.skip_ready_wait);
         let limit = match request.max_response_size_value() {
             Some(bytes) => ResponseLimit {
                 bytes,
@@ -413,6 +469,7 @@ impl ActorHandle {
                 timeout,
                 limit,
                 idempotent: matches!(method, "GET" | "HEAD" | "OPTIONS"),
+                skip_ready_wait,
                 operation: &operation,
             })
             .await?;
@@ -507,6 +564,47 @@ impl ActorHandle {
         ))
     }
 
+    /// Where a raw request or socket to `path` goes. With `skip_ready_wait`, query URLs get
+    /// `rvt-skip-ready-wait=true`, and an actor known by id is addressed by header instead
+    /// of through `/gateway/{id}` (the JS client's form; the engine answers it only in
+    /// skip-ready-wait mode).
+    pub(crate) async fn raw_target(
+        &self,
+        path: &str,
+        query: Option<&str>,
+        skip_ready_wait: bool,
+    ) -> Result<RawTarget> {
+        let route = self.route().await?;
+        let config = self.inner.client.config();
+        if !skip_ready_wait {
+            return Ok(RawTarget {
+                url: gateway::actor_url(config, &route, path, query),
+                direct_id: None,
+            });
+        }
+        Ok(match route {
+            Route::Direct { actor_id } => {
+                let mut url = format!("{}{path}", config.endpoint());
+                if let Some(query) = query.filter(|q| !q.is_empty()) {
+                    url.push('?');
+                    url.push_str(query);
+                }
+                RawTarget {
+                    url,
+                    direct_id: Some(actor_id),
+                }
+            }
+            route => RawTarget {
+                // Query URLs always end in `rvt-*` parameters.
+                url: format!(
+                    "{}&rvt-skip-ready-wait=true",
+                    gateway::actor_url(config, &route, path, query)
+                ),
+                direct_id: None,
+            },
+        })
+    }
+
     /// One protocol request (action or queue): non-2xx answers become errors.
     async fn exchange(&self, call: Call<'_>) -> Result<HttpResponse> {
         let encoding = self.encoding();
@@ -550,9 +648,19 @@ impl ActorHandle {
 
     async fn send_once(&self, call: &Call<'_>) -> Result<HttpResponse> {
         let config = self.inner.client.config();
-        let url = self.url(call.path, call.query).await?;
+        let target = self
+            .raw_target(call.path, call.query, call.skip_ready_wait)
+            .await?;
+        let url = target.url;
         let mut headers = config.headers().to_vec();
         headers.extend(call.headers.iter().cloned());
+        if call.skip_ready_wait {
+            headers.push(("x-rivet-skip-ready-wait".into(), "1".into()));
+        }
+        if let Some(actor_id) = target.direct_id {
+            headers.push(("x-rivet-target".into(), "actor".into()));
+            headers.push(("x-rivet-actor".into(), actor_id));
+        }
         if let Some(params) = &self.inner.params {
             headers.push(("x-rivet-conn-params".into(), http::ascii_json(params)));
         }
@@ -645,6 +753,9 @@ struct Call<'a> {
     /// Whether repeating it is harmless even if the actor already ran it (`GET`, `HEAD` and
     /// `OPTIONS` raw requests; never actions or queue sends).
     idempotent: bool,
+    /// Raw requests only: skip the gateway's ready wait (see
+    /// [`ActorHandle::with_skip_ready_wait`]).
+    skip_ready_wait: bool,
     operation: &'a str,
 }
 

@@ -39,6 +39,7 @@ pub mod raw;
 pub mod raw_ws;
 mod rest;
 pub mod runtime;
+mod tls;
 mod tracker;
 mod transport;
 

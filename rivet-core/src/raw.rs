@@ -22,6 +22,7 @@ pub struct RawRequest {
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
     timeout: Option<Duration>,
+    skip_ready_wait: Option<bool>,
     max_response_size: Option<usize>,
 }
 
@@ -32,6 +33,7 @@ impl RawRequest {
             headers: Vec::new(),
             body,
             timeout: None,
+            skip_ready_wait: None,
             max_response_size: None,
         }
     }
@@ -72,6 +74,23 @@ impl RawRequest {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
+    }
+
+    /// Whether this request skips the gateway's wait for the actor to be ready (default: the
+    /// handle's setting); see
+    /// [`ActorHandle::with_skip_ready_wait`](crate::ActorHandle::with_skip_ready_wait).
+    ///
+    /// ```
+    /// let request = rivet_core::RawRequest::get().skip_ready_wait(true);
+    /// # let _ = request;
+    /// ```
+    pub fn skip_ready_wait(mut self, skip: bool) -> Self {
+        self.skip_ready_wait = Some(skip);
+        self
+    }
+
+    pub(crate) fn skip_ready_wait_value(&self) -> Option<bool> {
+        self.skip_ready_wait
     }
 
     /// The largest response body to accept, in bytes (default: the client's

@@ -99,7 +99,8 @@ impl Stream for RawWebSocket {
 impl ActorHandle {
     /// Opens a raw WebSocket to the actor's `onWebSocket` handler at `path` (relative to the
     /// handler, with an optional query). `protocols` are offered after the ones RivetKit
-    /// needs; the server always selects `rivet`. The handle's params are sent.
+    /// needs; the server always selects `rivet`. The handle's params are sent, and its
+    /// [`skip_ready_wait`](Self::with_skip_ready_wait) setting is honoured.
     ///
     /// A message (or frame) larger than
     /// [`ClientConfig::max_raw_response_size`](crate::ClientConfig::max_raw_response_size)
@@ -107,11 +108,27 @@ impl ActorHandle {
     /// [`RawMessage::Closed`].
     pub async fn web_socket(&self, path: &str, protocols: &[&str]) -> Result<RawWebSocket> {
         let (path, query) = crate::raw::split_path(path)?;
-        let url = self
-            .url(&format!("/websocket{path}"), query.as_deref())
+        let skip_ready_wait = self.skip_ready_wait();
+        let target = self
+            .raw_target(
+                &format!("/websocket{path}"),
+                query.as_deref(),
+                skip_ready_wait,
+            )
             .await?;
-        let url = crate::gateway::to_websocket_url(&url);
+        let url = crate::gateway::to_websocket_url(&target.url);
         let mut offered = vec!["rivet".to_owned(), "rivet_encoding.bare".to_owned()];
+        // The JS client's order: target, actor and token, then skip-ready-wait, then params.
+        if let Some(actor_id) = &target.direct_id {
+            offered.push("rivet_target.actor".to_owned());
+            offered.push(format!("rivet_actor.{actor_id}"));
+            if let Some(token) = self.client().config().token() {
+                offered.push(format!("rivet_token.{}", token.expose()));
+            }
+        }
+        if skip_ready_wait {
+            offered.push("rivet_skip_ready_wait".to_owned());
+        }
         if let Some(params) = self.params() {
             offered.push(format!(
                 "rivet_conn_params.{}",
@@ -137,6 +154,7 @@ impl ActorHandle {
             .request_timeout()
             .min(Duration::from_secs(30));
         let socket = transport::connect_websocket(
+            self.client().http(),
             &url,
             &offered,
             timeout,

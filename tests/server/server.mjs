@@ -190,6 +190,48 @@ const sleepy = actor({
 	actions: {
 		stats: (c) => ({ wakes: c.state.wakes, sleeps: c.state.sleeps }),
 	},
+	// Raw handlers that report the lifecycle counters (skip_ready_wait tests).
+	onRequest: (c, req) =>
+		new Response(
+			JSON.stringify({
+				wakes: c.state.wakes,
+				sleeps: c.state.sleeps,
+				skip: req.headers.get("x-rivet-skip-ready-wait"),
+			}),
+			{ headers: { "content-type": "application/json" } },
+		),
+	onWebSocket: (c, ws) => {
+		ws.send(JSON.stringify({ wakes: c.state.wakes, sleeps: c.state.sleeps }));
+	},
+});
+
+// Sleeps after 1 s idle and takes 3 s to do it (its sleep grace period): a request that
+// skips the ready wait reaches that stopping instance (skip_ready_wait tests).
+const slowSleep = actor({
+	state: { wakes: 0, sleeps: 0 },
+	options: { sleepTimeout: 1000 },
+	onWake: (c) => {
+		c.state.wakes += 1;
+	},
+	onSleep: async (c) => {
+		c.state.sleeping = true;
+		await sleep(3000);
+		c.state.sleeps += 1;
+		c.state.sleeping = false;
+	},
+	actions: {
+		stats: (c) => ({ wakes: c.state.wakes, sleeps: c.state.sleeps }),
+	},
+	onRequest: (c) =>
+		new Response(
+			JSON.stringify({ wakes: c.state.wakes, sleeps: c.state.sleeps, sleeping: !!c.state.sleeping }),
+			{ headers: { "content-type": "application/json" } },
+		),
+	onWebSocket: (c, ws) => {
+		ws.send(
+			JSON.stringify({ wakes: c.state.wakes, sleeps: c.state.sleeps, sleeping: !!c.state.sleeping }),
+		);
+	},
 });
 
 const guarded = actor({
@@ -208,7 +250,7 @@ const guarded = actor({
 });
 
 const registry = setup({
-	use: { counter, withInput, chatRoom, worker, sleepy, guarded },
+	use: { counter, withInput, chatRoom, worker, sleepy, guarded, slowSleep },
 	// This script owns SIGTERM/SIGINT so that it can also take the detached engine down.
 	shutdown: { disableSignalHandlers: true },
 });

@@ -850,9 +850,16 @@ async fn open_socket(
     let operation = format!("connect to {}", handle.describe());
     let deadline = runtime::Instant::now() + timeout;
     let limit = transport::ResponseLimit::protocol(handle.client().config());
-    let mut socket = transport::connect_websocket(&url, &protocols, timeout, limit, &operation)
-        .await
-        .map_err(|e| close::after_failed_open(e, creates_actor))?;
+    let mut socket = transport::connect_websocket(
+        handle.client().http(),
+        &url,
+        &protocols,
+        timeout,
+        limit,
+        &operation,
+    )
+    .await
+    .map_err(|e| close::after_failed_open(e, creates_actor))?;
     let mut connection_error = None;
     loop {
         let remaining = deadline.saturating_duration_since(runtime::Instant::now());

@@ -10,10 +10,14 @@ mod native;
 #[cfg(not(target_arch = "wasm32"))]
 mod native_ws;
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use native::HttpClient;
+pub(crate) use native::{check_certificate, HttpClient};
 
 #[cfg(target_arch = "wasm32")]
 mod web;
+/// The browser never sees the certificates (it uses its own trust store): only their shape
+/// is checked, so that bad input fails the same way on every target.
+#[cfg(target_arch = "wasm32")]
+pub(crate) use crate::tls::check_der_sequence as check_certificate;
 #[cfg(target_arch = "wasm32")]
 pub(crate) use web::HttpClient;
 

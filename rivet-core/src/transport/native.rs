@@ -8,7 +8,15 @@
 //! (the origin that issued the redirect is the one they were meant for); a redirect to
 //! another origin is not followed and fails with [`Error::Redirected`]; no `Referer` is ever
 //! sent.
+//!
+//! Trust: one policy for HTTP and WebSockets, since both go through reqwest with the same
+//! TLS settings (rustls, aws-lc-rs): the platform's trust store through
+//! `rustls-platform-verifier` (unless turned off), plus the root certificates of the
+//! [`ClientConfig`]. TLS failures come back as [`TransportErrorKind::Tls`] with what to do.
 
+use std::sync::{Arc, OnceLock};
+
+use crate::config::ClientConfig;
 use crate::runtime;
 use crate::transport::{HttpRequest, HttpResponse};
 use crate::{Error, Result, TransportErrorKind};
@@ -16,20 +24,54 @@ use crate::{Error, Result, TransportErrorKind};
 /// Same-origin redirects followed per request before giving up.
 const MAX_REDIRECTS: usize = 10;
 
-/// A pooled HTTP client. Cheap to clone.
+/// The TLS part of a [`ClientConfig`].
+#[derive(Debug, Clone)]
+struct TrustSettings {
+    root_certificates: Vec<Vec<u8>>,
+    platform_roots: bool,
+}
+
+/// A pooled HTTP client, and the client of WebSocket upgrades, with one TLS setup. Cheap to
+/// clone.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpClient {
     inner: reqwest::Client,
+    trust: Arc<TrustSettings>,
+    /// Built on the first WebSocket.
+    upgrade: Arc<OnceLock<reqwest::Client>>,
 }
 
 impl HttpClient {
-    pub(crate) fn new() -> Result<Self> {
-        let inner = build_reqwest(reqwest::Client::builder()).map_err(|e| Error::Transport {
-            operation: "create HTTP client".into(),
-            kind: TransportErrorKind::Tls,
-            message: e.to_string(),
-        })?;
-        Ok(Self { inner })
+    pub(crate) fn new(config: &ClientConfig) -> Result<Self> {
+        let trust = Arc::new(TrustSettings {
+            root_certificates: config.root_certificates().to_vec(),
+            platform_roots: config.platform_root_certificates(),
+        });
+        let inner = build_reqwest(reqwest::Client::builder(), &trust)
+            .map_err(|e| client_build_error("create HTTP client", &trust, e))?;
+        Ok(Self {
+            inner,
+            trust,
+            upgrade: Arc::default(),
+        })
+    }
+
+    /// The client every WebSocket upgrade goes through. HTTP/1.1 only: a WebSocket upgrade
+    /// needs it, and an app that turns on reqwest's `http2` feature would otherwise let TLS
+    /// negotiate h2. It keeps no idle connections: an upgrade consumes its connection anyway,
+    /// and a pooled one would stay bound to the tokio runtime that opened it.
+    pub(crate) fn upgrade_client(&self, operation: &str) -> Result<&reqwest::Client> {
+        if let Some(client) = self.upgrade.get() {
+            return Ok(client);
+        }
+        let client = build_reqwest(
+            reqwest::Client::builder()
+                .http1_only()
+                .pool_max_idle_per_host(0),
+            &self.trust,
+        )
+        .map_err(|e| client_build_error(operation, &self.trust, e))?;
+        Ok(self.upgrade.get_or_init(|| client))
     }
 
     /// Sends `request` and buffers the response body up to `request.limit` (a larger body
@@ -104,13 +146,51 @@ impl HttpClient {
 }
 
 /// The reqwest client of HTTP requests and WebSocket upgrades: no cross-origin redirects,
-/// no `Referer`.
-pub(crate) fn build_reqwest(builder: reqwest::ClientBuilder) -> reqwest::Result<reqwest::Client> {
-    builder
+/// no `Referer`, the configured trust.
+fn build_reqwest(
+    builder: reqwest::ClientBuilder,
+    trust: &TrustSettings,
+) -> reqwest::Result<reqwest::Client> {
+    let mut builder = builder
         .user_agent(concat!("rivet-rs/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::custom(same_origin_only))
-        .referer(false)
-        .build()
+        .referer(false);
+    let mut roots = Vec::with_capacity(trust.root_certificates.len());
+    for der in &trust.root_certificates {
+        roots.push(reqwest::Certificate::from_der(der)?);
+    }
+    builder = if !trust.platform_roots {
+        builder.tls_certs_only(roots)
+    } else if !roots.is_empty() {
+        builder.tls_certs_merge(roots)
+    } else {
+        builder
+    };
+    builder.build()
+}
+
+/// Building the client fails on TLS setup only: most often a platform without any CA
+/// certificates (a minimal container).
+fn client_build_error(operation: &str, trust: &TrustSettings, err: reqwest::Error) -> Error {
+    let hint = if trust.platform_roots {
+        "the platform's trust store could not be loaded (on Linux: install the \
+         ca-certificates package, or point SSL_CERT_FILE at a CA bundle), or add the \
+         engine's CA with ClientConfigBuilder::add_root_certificate"
+    } else {
+        "check the certificates given to ClientConfigBuilder::add_root_certificate"
+    };
+    Error::Transport {
+        operation: operation.to_owned(),
+        kind: TransportErrorKind::Tls,
+        message: format!("{}: {hint}", error_chain(&err.without_url())),
+    }
+}
+
+/// Whether `der` is a certificate rustls accepts as a trust anchor.
+pub(crate) fn check_certificate(der: &[u8]) -> std::result::Result<(), String> {
+    rustls::RootCertStore::empty()
+        .add(rustls::pki_types::CertificateDer::from(der))
+        .map_err(|e| e.to_string())
 }
 
 /// Follows a redirect only within the origin of the request that got it.
@@ -159,6 +239,14 @@ pub(crate) fn refuse_redirect(operation: &str, response: &reqwest::Response) -> 
 pub(crate) fn transport_error(operation: &str, err: reqwest::Error) -> Error {
     // URLs may carry a token (`@token`, `rvt-token`): never quote them.
     let err = err.without_url();
+    let message = error_chain(&err);
+    if let Some(tls) = find_rustls_error(&err) {
+        return Error::Transport {
+            operation: operation.to_owned(),
+            kind: TransportErrorKind::Tls,
+            message: format!("{message}. {}", tls_advice(tls)),
+        };
+    }
     let kind = if err.is_connect() {
         TransportErrorKind::Connect
     } else if err.is_request() || err.is_body() || err.is_decode() {
@@ -166,18 +254,77 @@ pub(crate) fn transport_error(operation: &str, err: reqwest::Error) -> Error {
     } else {
         TransportErrorKind::Other
     };
-    // reqwest's Display stops at the outermost layer ("error sending request"); the cause
-    // chain says why (connection refused, reset, …).
+    Error::Transport {
+        operation: operation.to_owned(),
+        kind,
+        message,
+    }
+}
+
+/// reqwest's Display stops at the outermost layer ("error sending request"); the cause
+/// chain says why (connection refused, reset, invalid peer certificate, …).
+fn error_chain(err: &reqwest::Error) -> String {
     let mut message = err.to_string();
-    let mut source = std::error::Error::source(&err);
+    let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    Error::Transport {
-        operation: operation.to_owned(),
-        kind,
-        message,
+    message
+}
+
+/// The rustls error somewhere in `err`'s causes. `io::Error` hides the error it wraps from
+/// `source()` (it returns that error's own source), and the TLS stack wraps rustls's error
+/// in more than one `io::Error`: step into those with `get_ref()` instead.
+fn find_rustls_error(err: &reqwest::Error) -> Option<&rustls::Error> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(cause) = next {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        next = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => None,
+            },
+            None => cause.source(),
+        };
+    }
+    None
+}
+
+/// What to do about a TLS failure, in words.
+fn tls_advice(err: &rustls::Error) -> &'static str {
+    use rustls::CertificateError as C;
+    match err {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
+            "The server's certificate is not signed by a trusted root. If the engine uses a \
+             private or self-signed CA, add its certificate with \
+             ClientConfigBuilder::add_root_certificate (in a browser: install it in the \
+             browser's or the OS's trust store)"
+        }
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => {
+            "The server's certificate is not valid for the host name in the endpoint. Use the \
+             host name the certificate was issued for (e.g. localhost rather than 127.0.0.1, \
+             or the public name rather than an internal one)"
+        }
+        rustls::Error::InvalidCertificate(
+            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. },
+        ) => {
+            "The server's certificate is outside its validity period: renew it, or check this \
+             machine's clock"
+        }
+        rustls::Error::InvalidCertificate(_) => {
+            "The server's certificate was rejected. Check that the engine serves a valid \
+             certificate chain for this host name, signed by a trusted root"
+        }
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            "The server did not answer with TLS. Is the endpoint really https? (A plaintext \
+             engine, e.g. a local one, is reached with http://.)"
+        }
+        _ => "The TLS handshake failed. Check that the endpoint serves https on that port",
     }
 }

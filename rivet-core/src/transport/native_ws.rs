@@ -8,7 +8,6 @@
 //! URLs nor headers, and shares the HTTP client's TLS setup and redirect rule), and
 //! tungstenite only takes over the upgraded stream for the frames.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
@@ -22,31 +21,15 @@ use tokio_tungstenite::WebSocketStream;
 const READ_BUFFER_BYTES: usize = 8 * 1024;
 
 use crate::runtime;
-use crate::transport::native::{build_reqwest, refuse_redirect, transport_error};
+use crate::transport::native::{refuse_redirect, transport_error, HttpClient};
 use crate::transport::{ResponseLimit, WsIn, WsOut, WsSocket};
 use crate::{Error, Result, TransportErrorKind};
 
-/// The client every upgrade goes through. HTTP/1.1 only: a WebSocket upgrade needs it, and
-/// an app that turns on reqwest's `http2` feature would otherwise let TLS negotiate h2. It
-/// keeps no idle connections: an upgrade consumes its connection anyway, and a pooled one
-/// would stay bound to the tokio runtime that opened it (one client serves every runtime).
-fn upgrade_client(operation: &str) -> Result<&'static reqwest::Client> {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    if let Some(client) = CLIENT.get() {
-        return Ok(client);
-    }
-    let client = build_reqwest(
-        reqwest::Client::builder()
-            .http1_only()
-            .pool_max_idle_per_host(0),
-    )
-    .map_err(|e| transport_error(operation, e))?;
-    Ok(CLIENT.get_or_init(|| client))
-}
-
-/// Opens a WebSocket offering `protocols`; fails with [`Error::Timeout`] after `timeout`.
-/// Incoming messages and frames larger than `limit` end the socket without being buffered.
+/// Opens a WebSocket offering `protocols` through `http`'s upgrade client (and so its TLS
+/// setup); fails with [`Error::Timeout`] after `timeout`. Incoming messages and frames larger
+/// than `limit` end the socket without being buffered.
 pub(crate) async fn connect_websocket(
+    http: &HttpClient,
     url: &str,
     protocols: &[String],
     timeout: Duration,
@@ -61,7 +44,8 @@ pub(crate) async fn connect_websocket(
         url.to_owned()
     };
     let key = generate_key();
-    let mut request = upgrade_client(operation)?
+    let mut request = http
+        .upgrade_client(operation)?
         .get(http_url)
         .header("connection", "Upgrade")
         .header("upgrade", "websocket")

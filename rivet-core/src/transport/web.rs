@@ -64,7 +64,9 @@ use crate::{Error, Result, TransportErrorKind};
 pub(crate) struct HttpClient;
 
 impl HttpClient {
-    pub(crate) fn new() -> Result<Self> {
+    /// The browser verifies certificates against its own trust store: the config's root
+    /// certificates are not used here.
+    pub(crate) fn new(_config: &crate::ClientConfig) -> Result<Self> {
         Ok(Self)
     }
 
@@ -263,6 +265,7 @@ const MAX_CLOSE_REASON: usize = 123;
 /// been received when it is seen; it is dropped without being copied, the socket is closed,
 /// and the stream ends with a 1009 (message too big) failure.
 pub(crate) async fn connect_websocket(
+    _http: &HttpClient,
     url: &str,
     protocols: &[String],
     timeout: Duration,

@@ -1,5 +1,5 @@
 //! Shared helpers for the integration tests: one real RivetKit server per test binary.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
 use std::future::Future;
 use std::time::Duration;

@@ -10,6 +10,8 @@
 //!   on purpose (accept then close, `Init` then close or reset, stop reading, oversized or
 //!   malformed frames, redirects, slow or huge answers), for the faults the real server shows
 //!   only now and then.
+//! * [`tls_proxy`]: a TLS-terminating proxy with a throwaway CA that records every request
+//!   head it forwards (remote-deployment tests: `https`/`wss`, namespace and token).
 //! * [`http`]: a tiny blocking HTTP/1.1 client for readiness checks and for tests that want to
 //!   poke the gateway without going through the client under test.
 //! * [`unique_key`]: collision-free actor keys.
@@ -25,6 +27,7 @@ mod procs;
 mod proxy;
 pub mod scenarios;
 mod server;
+pub mod tls_proxy;
 
 pub use proxy::TcpProxy;
 pub use server::TestServer;
