@@ -58,7 +58,7 @@ pub(crate) async fn connect_websocket(
         let response = request
             .send()
             .await
-            .map_err(|e| transport_error(operation, e))?;
+            .map_err(|e| failed_to_open(transport_error(operation, e)))?;
         refuse_redirect(operation, &response)?;
         let status = response.status().as_u16();
         if status != 101 {
@@ -214,5 +214,24 @@ fn ws_error(
         operation: operation.to_owned(),
         kind,
         message: err.to_string(),
+    }
+}
+
+/// A socket that broke before the server's 101 (reset while the upgrade request was being
+/// sent, closed before an answer) never opened: to the caller that is a failed connect, as a
+/// refused one is, whatever stage of the HTTP exchange it happened in. TLS failures keep
+/// their own kind.
+fn failed_to_open(err: Error) -> Error {
+    match err {
+        Error::Transport {
+            operation,
+            kind: TransportErrorKind::Io | TransportErrorKind::Other,
+            message,
+        } => Error::Transport {
+            operation,
+            kind: TransportErrorKind::Connect,
+            message,
+        },
+        other => other,
     }
 }
