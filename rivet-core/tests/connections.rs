@@ -416,7 +416,13 @@ async fn dynamic_params_are_asked_for_on_every_attempt() {
     let entry: Value = conn.action("sendMessage", ("x",)).await.unwrap();
     let asked = calls.load(Ordering::SeqCst);
     let mut history = Vec::new();
+    let mut attempts = 0;
+    let mut previous = None;
     while let Ok(Some(s)) = tokio::time::timeout(Duration::from_millis(50), states.next()).await {
+        if s.status == ConnStatus::Connecting && previous != Some(ConnStatus::Connecting) {
+            attempts += 1;
+        }
+        previous = Some(s.status);
         history.push(format!("{} {:?}", s.status, s.last_error));
     }
     assert_eq!(
@@ -424,7 +430,10 @@ async fn dynamic_params_are_asked_for_on_every_attempt() {
         format!("user-{}", asked - 1),
         "the newest params were used: {history:#?}"
     );
-    assert_eq!(asked, 1, "one attempt, one call: {history:#?}");
+    // One call per attempt: usually one attempt, more when a busy engine times out the first
+    // (`pegboard.route_resolve_query_timeout`), which is not what this test is about.
+    assert!(attempts >= 1, "{history:#?}");
+    assert_eq!(asked, attempts, "one call per attempt: {history:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
