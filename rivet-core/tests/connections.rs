@@ -25,7 +25,7 @@ async fn calls_actions_and_receives_events_in_every_encoding() {
         let _listener = conn.on("newCount", move |event: &Event| {
             sink.lock().unwrap().push(event.arg::<i64>(0).unwrap());
         });
-        within(30, "ready", conn.ready()).await.unwrap();
+        within(60, "ready", conn.ready()).await.unwrap();
         assert!(conn.actor_id().is_some() && conn.connection_id().is_some());
         let a: i64 = conn.action("increment", (2,)).await.unwrap();
         let b: i64 = conn.action("increment", (3,)).await.unwrap();
@@ -56,7 +56,7 @@ async fn many_actions_in_flight_resolve_out_of_order() {
         .get_or_create("counter", unique_key("flight"))
         .connect()
         .unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let slow = conn.action::<u64>("slow", (600,));
     let fast = async {
         let n: i64 = conn.action("increment", (1,)).await.unwrap();
@@ -93,7 +93,7 @@ async fn once_streams_direct_and_multi_argument_events() {
         });
         let mut multi = conn.events("multi");
         let mut direct = conn.events("direct");
-        within(30, "ready", conn.ready()).await.unwrap();
+        within(60, "ready", conn.ready()).await.unwrap();
         let _: i64 = conn.action("increment", (1,)).await.unwrap();
         let _: i64 = conn.action("increment", (1,)).await.unwrap();
         let _: Value = conn.action("multiArgEvent", ()).await.unwrap();
@@ -135,7 +135,7 @@ async fn unsubscribing_stops_broadcasts_but_keeps_other_listeners() {
     let second = conn.on("newCount", move |_| {
         bc.fetch_add(1, Ordering::SeqCst);
     });
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let _: i64 = conn.action("increment", (1,)).await.unwrap();
     eventually(10, "both fire", || {
         let (a, b) = (a.clone(), b.clone());
@@ -172,7 +172,7 @@ async fn status_goes_connecting_then_connected_and_ready_resolves() {
         .connect()
         .unwrap();
     let mut states = conn.states();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let mut seen = Vec::new();
     while let Some(state) = within(5, "states", states.next()).await {
         seen.push(state.status);
@@ -196,7 +196,7 @@ async fn rejected_params_end_in_a_terminal_state_and_ready_fails() {
             .unwrap()
             .connect()
             .unwrap();
-        let err = within(30, "ready", conn.ready()).await.unwrap_err();
+        let err = within(60, "ready", conn.ready()).await.unwrap_err();
         assert!(
             matches!(&err, Error::Rejected(e) if e.code == "unauthorized"),
             "{encoding}: {err:?}"
@@ -221,7 +221,7 @@ async fn rejected_params_end_in_a_terminal_state_and_ready_fails() {
             .unwrap()
             .connect()
             .unwrap();
-        within(30, "ready", good.ready()).await.unwrap();
+        within(60, "ready", good.ready()).await.unwrap();
         let entry: Value = good.action("sendMessage", ("hello",)).await.unwrap();
         assert_eq!(entry["user"], "ada");
     }
@@ -233,7 +233,7 @@ async fn connecting_to_a_missing_actor_with_get_fails_ready() {
         .get("counter", unique_key("gone"))
         .connect()
         .unwrap();
-    let err = within(30, "ready", conn.ready()).await.unwrap_err();
+    let err = within(60, "ready", conn.ready()).await.unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
 }
 
@@ -241,7 +241,7 @@ async fn connecting_to_a_missing_actor_with_get_fails_ready() {
 async fn refused_subscription_closes_with_auth_forbidden() {
     let guarded = client(Encoding::Json).get_or_create("guarded", unique_key("guard"));
     let conn = guarded.connect().unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let _secret = conn.on("secret", |_| {});
     let state = within(
         10,
@@ -260,7 +260,7 @@ async fn refused_subscription_closes_with_auth_forbidden() {
         .connect()
         .unwrap();
     let mut secrets = admin.events("secret");
-    within(30, "ready", admin.ready()).await.unwrap();
+    within(60, "ready", admin.ready()).await.unwrap();
     let _: Value = admin.action("emitBoth", ()).await.unwrap();
     within(10, "secret event", secrets.next()).await.unwrap();
 }
@@ -275,7 +275,7 @@ async fn dropping_the_last_handle_closes_the_socket_on_the_server() {
         .unwrap();
     let observer = room.clone();
     let conn = room.connect().unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let clone = conn.clone();
     // The HTTP call that counts is itself a (short-lived) connection.
     let count: i64 = observer.action("connCount", ()).await.unwrap();
@@ -303,7 +303,7 @@ async fn dispose_rejects_pending_work_and_client_dispose_ends_every_task() {
         .get_or_create("counter", unique_key("d2"))
         .connect()
         .unwrap();
-    within(30, "ready", a.ready()).await.unwrap();
+    within(60, "ready", a.ready()).await.unwrap();
     let pending = tokio::spawn({
         let a = a.clone();
         async move { a.action::<u64>("slow", (5000,)).await }
@@ -330,7 +330,7 @@ async fn actions_have_deadlines_and_the_connection_survives_them() {
         .get_or_create("counter", unique_key("deadline"))
         .connect_with(ConnectOptions::new().action_timeout(Duration::from_millis(400)))
         .unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let err = conn.action::<u64>("slow", (3000,)).await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     let n: i64 = conn.action("increment", (1,)).await.unwrap();
@@ -348,7 +348,7 @@ async fn oversize_action_fails_locally_and_keeps_the_socket() {
         .get_or_create("counter", unique_key("big"))
         .connect()
         .unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let before = conn.connection_id();
     let err = conn
         .action::<Value>("echo", ("z".repeat(70_000),))
@@ -370,7 +370,7 @@ async fn server_side_disconnect_reconnects_and_reports_the_close() {
         .get_or_create("counter", unique_key("kick"))
         .connect()
         .unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let first = conn.connection_id();
     let mut states = conn.states();
     let _ = conn.action::<Value>("disconnectMe", ()).await;
@@ -412,7 +412,7 @@ async fn dynamic_params_are_asked_for_on_every_attempt() {
         .connect_with(options)
         .unwrap();
     let mut states = conn.states();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let entry: Value = conn.action("sendMessage", ("x",)).await.unwrap();
     let asked = calls.load(Ordering::SeqCst);
     let mut history = Vec::new();

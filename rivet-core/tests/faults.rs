@@ -27,7 +27,7 @@ async fn dropped_socket_rejects_in_flight_actions_then_reconnects_and_resubscrib
             .connect()
             .unwrap();
         let mut counts = conn.events("newCount");
-        within(30, "ready", conn.ready()).await.unwrap();
+        within(60, "ready", conn.ready()).await.unwrap();
         // Subscribed after ready: a failed first attempt (a busy engine) is not what this
         // test is about; the stream starts at `Connected`.
         let mut states = conn.states();
@@ -94,7 +94,7 @@ async fn actions_queued_while_disconnected_run_exactly_once_after_reconnect() {
         .get_or_create("counter", key.as_str())
         .connect()
         .unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     proxy.set_refuse(true);
     proxy.drop_all();
     within(
@@ -197,7 +197,7 @@ async fn a_half_open_socket_is_detected_by_ping_and_replaced() {
                 .open_timeout(Duration::from_secs(3)),
         )
         .unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let first = conn.connection_id();
     proxy.set_blackhole(true);
     let state = within(
@@ -235,7 +235,7 @@ async fn params_function_runs_again_on_every_reconnect() {
             async move { Ok(json!({"token": "secret", "user": format!("token-{n}")})) }
         }))
         .unwrap();
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     let before = calls.load(Ordering::SeqCst);
     let first = conn.connection_id();
     proxy.drop_all();
@@ -296,7 +296,7 @@ async fn events_keep_flowing_to_every_listener_across_reconnects() {
     let _listener = conn.on("newCount", move |e| {
         sink.lock().unwrap().push(e.arg::<i64>(0).unwrap())
     });
-    within(30, "ready", conn.ready()).await.unwrap();
+    within(60, "ready", conn.ready()).await.unwrap();
     for round in 1..=3 {
         let first = conn.connection_id();
         proxy.drop_all();

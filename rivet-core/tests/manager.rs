@@ -43,7 +43,7 @@ async fn many_leases_of_one_identity_share_one_socket() {
             })
             .collect();
         for lease in &leases {
-            within(30, "ready", lease.ready()).await.unwrap();
+            within(60, "ready", lease.ready()).await.unwrap();
         }
         assert_eq!(manager.connection_count(), 1, "{encoding}");
         assert_eq!(manager.opened_total(), 1, "{encoding}");
@@ -120,7 +120,7 @@ async fn release_closes_after_grace_and_reacquire_inside_it_keeps_the_socket() {
     let options = ActorOptions::new("counter", key.as_str());
 
     let lease = manager.acquire(options.clone()).unwrap();
-    within(30, "ready", lease.ready()).await.unwrap();
+    within(60, "ready", lease.ready()).await.unwrap();
     let first_id = lease.connection().unwrap().connection_id();
     let mut states = lease.states();
     drop(lease);
@@ -167,7 +167,7 @@ async fn a_thousand_acquire_release_cycles_open_one_connection_and_leak_nothing(
     let key = unique_key("churn");
     let options = ActorOptions::new("counter", key.as_str());
     let keeper = manager.acquire(options.clone()).unwrap();
-    within(30, "ready", keeper.ready()).await.unwrap();
+    within(60, "ready", keeper.ready()).await.unwrap();
     for i in 0..1000 {
         let lease = manager.acquire(options.clone()).unwrap();
         let clone = lease.clone();
@@ -264,7 +264,7 @@ async fn two_leases_each_get_an_event_once_and_one_listener_leaving_keeps_the_ot
             seen.fetch_add(1, Ordering::SeqCst);
         }
     });
-    within(30, "ready", a.ready()).await.unwrap();
+    within(60, "ready", a.ready()).await.unwrap();
     let conn = a.connection().unwrap();
     let _: i64 = conn.action("increment", (1,)).await.unwrap();
     let event = within(10, "event on b's stream", stream_b.next())
@@ -313,7 +313,7 @@ async fn disabled_lease_opens_nothing_and_switching_identity_releases_the_old_on
     let mut current = manager
         .acquire(ActorOptions::new("counter", key.as_str()))
         .unwrap();
-    within(30, "ready", current.ready()).await.unwrap();
+    within(60, "ready", current.ready()).await.unwrap();
     let other = unique_key("disabled-next");
     current = manager
         .acquire(ActorOptions::new("counter", other.as_str()))
