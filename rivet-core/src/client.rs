@@ -103,7 +103,15 @@ impl Client {
         })
     }
 
-    /// The configuration.
+    /// The configuration requests use: the one given, until the metadata lookup (see
+    /// [`ClientConfigBuilder::metadata_lookup`](crate::ClientConfigBuilder::metadata_lookup))
+    /// switched to the endpoint, namespace and token the server named; then that one.
+    ///
+    /// ```
+    /// let client = rivet_core::Client::new("http://127.0.0.1:6420/")?;
+    /// assert_eq!(client.config().endpoint(), "http://127.0.0.1:6420");
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
     pub fn config(&self) -> &ClientConfig {
         self.inner.config()
     }

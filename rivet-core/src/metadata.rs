@@ -6,9 +6,14 @@
 //! in both cases the configured endpoint is kept.
 //!
 //! One lookup per [`Client`](crate::Client), shared by its clones: the first call starts it,
-//! concurrent first calls wait for the same one, each within its own deadline. It is repeated
-//! with backoff after transport errors and `5xx` answers; any other failure is returned to the
-//! waiting calls and the next call starts a new lookup.
+//! concurrent first calls wait for the same one, each within its own deadline. A lookup that
+//! fails (transport error, `5xx`, `401`, …) hands its error to the calls waiting for it and the
+//! next attempt starts a new one, so each path repeats it as it repeats its own requests:
+//! actions, queue sends and raw fetch with their lifecycle budget and backoff (a refused
+//! connect or `guard.service_unavailable` is repeated, a `403` is not), connections with their
+//! reconnect backoff; nothing multiplies the attempts. (The JS client repeats the lookup
+//! forever, 0.5 s to 15 s apart, so a server that is down holds every call until its
+//! deadline and ends it as a timeout rather than a connect error.)
 
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -21,15 +26,10 @@ use crate::gateway::encode_component;
 use crate::protocol::Encoding;
 use crate::runtime::{self, BoxFuture};
 use crate::transport::{HttpClient, HttpRequest, Method, ResponseLimit};
-use crate::{http, Error, Result, TransportErrorKind};
+use crate::{http, Error, Result};
 
 /// What the lookup found: `Some` config to switch to, or `None` to keep the configured one.
 type Outcome = Result<Option<ClientConfig>>;
-
-/// The first pause between attempts, doubled after each, up to [`MAX_DELAY`] (the JS client's
-/// `minTimeout` / `maxTimeout`).
-const FIRST_DELAY: Duration = Duration::from_millis(500);
-const MAX_DELAY: Duration = Duration::from_secs(15);
 
 /// The lookup state of one client.
 #[derive(Default)]
@@ -109,8 +109,9 @@ impl Metadata {
     }
 }
 
-/// `GET {endpoint}/metadata?namespace=…`, repeated with backoff after transport errors and
-/// `5xx` answers, as the JS client's `lookupMetadataCached` does.
+/// `GET {endpoint}/metadata?namespace=…`, as the JS client's `lookupMetadataCached` does:
+/// one attempt. A transport error or `5xx` is returned as such, so the calling path repeats it
+/// the way it repeats its own requests (see the module docs).
 async fn look_up(http: HttpClient, config: ClientConfig) -> Outcome {
     let url = format!(
         "{}/metadata?namespace={}",
@@ -123,49 +124,33 @@ async fn look_up(http: HttpClient, config: ClientConfig) -> Outcome {
     if let Some(token) = config.token() {
         headers.push(("authorization".into(), format!("Bearer {}", token.expose())));
     }
-    let mut delay = FIRST_DELAY;
-    let mut attempt = 1u32;
-    loop {
-        let sent = http
-            .send(HttpRequest {
-                method: Method::Get,
-                url: url.clone(),
-                headers: headers.clone(),
-                body: None,
-                timeout: config.request_timeout(),
-                limit: ResponseLimit::protocol(&config),
-                operation: operation.clone(),
-            })
-            .await;
-        let err = match sent {
-            Ok(response) if response.is_success() => {
-                return switch_to(&config, &response.body);
-            }
-            // Older servers have no metadata route.
-            Ok(response) if response.status == 404 => {
-                tracing::debug!(endpoint = config.endpoint(), "no metadata (404)");
-                return Ok(None);
-            }
-            Ok(response) => {
-                let err = http::error_from_response(&response, Encoding::Json, &operation);
-                if response.status < 500 {
-                    return Err(err);
-                }
-                err
-            }
-            Err(err @ Error::Transport { kind, .. }) if kind != TransportErrorKind::Tls => err,
-            Err(err) => return Err(err),
-        };
-        tracing::debug!(
-            endpoint = config.endpoint(),
-            attempt,
-            error = %err,
-            "metadata lookup failed, retrying"
-        );
-        runtime::sleep(delay).await;
-        delay = (delay * 2).min(MAX_DELAY);
-        attempt = attempt.saturating_add(1);
+    let response = http
+        .send(HttpRequest {
+            method: Method::Get,
+            url,
+            headers,
+            body: None,
+            timeout: config.request_timeout(),
+            limit: ResponseLimit::protocol(&config),
+            operation: operation.clone(),
+        })
+        .await
+        .inspect_err(|err| {
+            tracing::debug!(endpoint = config.endpoint(), error = %err, "metadata lookup failed");
+        })?;
+    if response.is_success() {
+        return switch_to(&config, &response.body);
     }
+    // Older servers have no metadata route.
+    if response.status == 404 {
+        tracing::debug!(endpoint = config.endpoint(), "no metadata (404)");
+        return Ok(None);
+    }
+    Err(http::error_from_response(
+        &response,
+        Encoding::Json,
+        &operation,
+    ))
 }
 
 /// The config a 2xx metadata reply points to, if it names a `clientEndpoint`.

@@ -224,7 +224,7 @@ struct Seen {
 /// A gateway that answers `GET /metadata` with `reply` and 404s everything else, so calls
 /// only work if the client switched to the endpoint the reply names.
 fn serverless_gateway(reply: Value, seen: Arc<Seen>) -> HostileGateway {
-    HostileGateway::start(move |incoming| {
+    HostileGateway::start_with_metadata(move |incoming| {
         let reply = reply.clone();
         let seen = seen.clone();
         async move {
@@ -385,7 +385,7 @@ async fn older_servers_without_metadata_keep_the_endpoint_and_other_failures_are
     // 404 for /metadata (servers before the route existed): keep the endpoint.
     let lookups = Arc::new(AtomicUsize::new(0));
     let counted = lookups.clone();
-    let gateway = HostileGateway::start(move |incoming| {
+    let gateway = HostileGateway::start_with_metadata(move |incoming| {
         let counted = counted.clone();
         async move {
             if let Incoming::Http(req) = incoming {
@@ -419,11 +419,11 @@ async fn older_servers_without_metadata_keep_the_endpoint_and_other_failures_are
     assert_eq!(n, 42);
     assert_eq!(lookups.load(Ordering::SeqCst), 1);
 
-    // 5xx is repeated with backoff within the call's deadline; 403 is a typed error, and
-    // the next call looks up again.
+    // `guard.service_unavailable` (503) is repeated with the call's lifecycle budget; 403 is
+    // a typed error, and the next call looks up again.
     let attempts = Arc::new(AtomicUsize::new(0));
     let counted = attempts.clone();
-    let gateway = HostileGateway::start(move |incoming| {
+    let gateway = HostileGateway::start_with_metadata(move |incoming| {
         let counted = counted.clone();
         async move {
             if let Incoming::Http(req) = incoming {
@@ -464,7 +464,7 @@ async fn older_servers_without_metadata_keep_the_endpoint_and_other_failures_are
     assert_eq!(attempts.load(Ordering::SeqCst), 4);
 
     // A lookup that never answers is bounded by the call's deadline.
-    let gateway = HostileGateway::start(|incoming| async move {
+    let gateway = HostileGateway::start_with_metadata(|incoming| async move {
         if let Incoming::Http(req) = incoming {
             req.stall().await;
         }
