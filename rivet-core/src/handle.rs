@@ -648,6 +648,12 @@ impl ActorHandle {
     }
 
     async fn send_once(&self, call: &Call<'_>) -> Result<HttpResponse> {
+        // First, so that a failed metadata lookup names this call.
+        self.inner
+            .client
+            .ensure_metadata()
+            .await
+            .map_err(|err| crate::metadata::during(err, call.operation))?;
         let target = self
             .raw_target(call.path, call.query, call.skip_ready_wait)
             .await?;

@@ -109,6 +109,31 @@ impl Metadata {
     }
 }
 
+/// `err` from the lookup, naming the call it happened for: `"{call} (before it: {lookup})"`.
+pub(crate) fn during(err: Error, call: &str) -> Error {
+    match err {
+        Error::Transport {
+            operation,
+            kind,
+            message,
+        } => Error::Transport {
+            operation: format!("{call} (before it: {operation})"),
+            kind,
+            message,
+        },
+        Error::Http {
+            operation,
+            status,
+            body,
+        } => Error::Http {
+            operation: format!("{call} (before it: {operation})"),
+            status,
+            body,
+        },
+        err => err,
+    }
+}
+
 /// `GET {endpoint}/metadata?namespace=…`, as the JS client's `lookupMetadataCached` does:
 /// one attempt. A transport error or `5xx` is returned as such, so the calling path repeats it
 /// the way it repeats its own requests (see the module docs).
