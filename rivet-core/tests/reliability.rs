@@ -257,59 +257,29 @@ async fn stalled_peer() -> Row {
     row
 }
 
-async fn slow_unavailable() -> Row {
-    let mut row = Row::new(
-        "HTTP 503 guard.* after 0.8 s, call deadline 1 s",
-        "hostile gateway",
-    );
-    let gateway = HostileGateway::start(|incoming| async move {
+/// A gateway answering every HTTP request with `status group.code` after `delay`.
+fn erroring_gateway(
+    delay: Duration,
+    status: u16,
+    group: &'static str,
+    code: &'static str,
+) -> HostileGateway {
+    HostileGateway::start(move |incoming| async move {
         if let Incoming::Http(request) = incoming {
-            tokio::time::sleep(Duration::from_millis(800)).await;
+            tokio::time::sleep(delay).await;
             request
-                .respond_error(503, "guard", "actor_ready_timeout", "actor not ready")
+                .respond_error(status, group, code, "made up by the hostile gateway")
                 .await;
         }
-    });
-    let client = client_with(&gateway.endpoint(), Encoding::Json, None);
-    let handle = client.get_or_create("counter", "slow");
-    let started = Instant::now();
-    let call = handle.action_with::<Value>(
-        "increment",
-        (1,),
-        ActionOptions::new().timeout(Duration::from_secs(1)),
-    );
-    match tokio::time::timeout(Duration::from_secs(30), call).await {
-        Ok(result) => {
-            row.recover = format!("failed after {}", secs(started.elapsed()));
-            row.notes = format!(
-                "{} requests; {}",
-                gateway.http_requests(),
-                result.as_ref().err().map(kind).unwrap_or_default()
-            );
-            row.hung = usize::from(started.elapsed() > Duration::from_secs(3));
-            row.met = started.elapsed() < Duration::from_millis(2500)
-                && matches!(result, Err(Error::Timeout { .. }));
-        }
-        Err(_) => row.hung = 1,
-    }
-    row.goal = "the 1 s deadline bounds the call, retries included: Timeout within 2.5 s";
-    row
+    })
 }
 
-async fn missing_actor_get_or_create() -> Row {
-    let mut row = Row::new(
-        "HTTP 404 actor.not_found on get_or_create, deadline 1 s",
-        "hostile gateway",
-    );
-    let gateway = HostileGateway::start(|incoming| async move {
-        if let Incoming::Http(request) = incoming {
-            request
-                .respond_error(404, "actor", "not_found", "no such actor")
-                .await;
-        }
-    });
+/// A stateless call with a 1 s deadline against `gateway`: it must end in `Error::Timeout`
+/// within 2.5 s however many retries the errors invite.
+async fn call_deadline(fault: &'static str, gateway: HostileGateway) -> Row {
+    let mut row = Row::new(fault, "hostile gateway");
     let client = client_with(&gateway.endpoint(), Encoding::Json, None);
-    let handle = client.get_or_create("counter", "missing");
+    let handle = client.get_or_create("counter", "deadline");
     let started = Instant::now();
     let call = handle.action_with::<Value>(
         "increment",
@@ -334,23 +304,31 @@ async fn missing_actor_get_or_create() -> Row {
     row
 }
 
+async fn slow_unavailable() -> Row {
+    let gateway = erroring_gateway(
+        Duration::from_millis(800),
+        503,
+        "guard",
+        "actor_ready_timeout",
+    );
+    call_deadline("HTTP 503 guard.* after 0.8 s, call deadline 1 s", gateway).await
+}
+
+async fn missing_actor_get_or_create() -> Row {
+    let gateway = erroring_gateway(Duration::ZERO, 404, "actor", "not_found");
+    call_deadline(
+        "HTTP 404 actor.not_found on get_or_create, deadline 1 s",
+        gateway,
+    )
+    .await
+}
+
 async fn maybe_delivered() -> Row {
     let mut row = Row::new(
         "HTTP 503 guard.actor_stopped_while_waiting (may have run)",
         "hostile gateway",
     );
-    let gateway = HostileGateway::start(|incoming| async move {
-        if let Incoming::Http(request) = incoming {
-            request
-                .respond_error(
-                    503,
-                    "guard",
-                    "actor_stopped_while_waiting",
-                    "actor stopped while the request was in flight",
-                )
-                .await;
-        }
-    });
+    let gateway = erroring_gateway(Duration::ZERO, 503, "guard", "actor_stopped_while_waiting");
     let client = client_with(&gateway.endpoint(), Encoding::Json, None);
     let handle = client.get_or_create("counter", "twice");
     let result = tokio::time::timeout(

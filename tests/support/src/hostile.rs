@@ -28,23 +28,24 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
+
+use crate::background::{self, Background};
 
 /// The largest request head the gateway reads.
 const MAX_HEAD: usize = 64 * 1024;
@@ -69,18 +70,16 @@ struct Counters {
 /// works from sync tests and from any `#[tokio::test]` flavour). Dropping it stops the runtime,
 /// which closes every connection it holds, stalled ones included.
 pub struct HostileGateway {
-    addr: SocketAddr,
     counters: Arc<Counters>,
-    shutdown: Option<oneshot::Sender<()>>,
     /// Ends [`HostileSocket::stall`] and [`HttpExchange::stall`].
     release: watch::Sender<bool>,
-    thread: Option<JoinHandle<()>>,
+    background: Background,
 }
 
 impl std::fmt::Debug for HostileGateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HostileGateway")
-            .field("addr", &self.addr)
+            .field("addr", &self.background.addr())
             .field("accepted", &self.accepted())
             .finish()
     }
@@ -134,61 +133,30 @@ impl HostileGateway {
     }
 
     fn try_start(handler: Handler, serve_metadata: bool) -> io::Result<HostileGateway> {
-        let std_listener = StdListener::bind("127.0.0.1:0")?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
         let counters = Arc::new(Counters {
             serve_metadata,
             ..Counters::default()
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (shutdown_tx, shutdown_rx) = oneshot::channel();
         let (release, release_rx) = watch::channel(false);
-        let (ready_tx, ready_rx) = mpsc::sync_channel::<io::Result<()>>(1);
         let thread_counters = counters.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("hostile-gateway-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = match TcpListener::from_std(std_listener) {
-                        Ok(listener) => {
-                            let _ = ready_tx.send(Ok(()));
-                            listener
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    tokio::select! {
-                        () = accept_loop(listener, thread_counters, handler, release_rx) => {}
-                        _ = shutdown_rx => {}
-                    }
-                });
-                // Dropping the runtime cancels every connection task and closes its socket.
-            })?;
-        ready_rx
-            .recv()
-            .map_err(|_| io::Error::other("gateway thread exited before binding"))??;
+        let background = Background::start("hostile-gateway", move |listener| {
+            accept_loop(listener, thread_counters, handler, release_rx)
+        })?;
         Ok(HostileGateway {
-            addr,
             counters,
-            shutdown: Some(shutdown_tx),
             release,
-            thread: Some(thread),
+            background,
         })
     }
 
     /// `http://127.0.0.1:PORT`, the endpoint to give the client.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.background.addr())
     }
 
     /// The listening address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.background.addr()
     }
 
     /// TCP connections accepted so far.
@@ -223,13 +191,8 @@ impl HostileGateway {
 
 impl Drop for HostileGateway {
     fn drop(&mut self) {
+        // Then `background` stops the runtime.
         let _ = self.release.send(true);
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -323,7 +286,7 @@ async fn read_request(
 ) -> Option<Incoming> {
     let mut buf = Vec::with_capacity(1024);
     let end = loop {
-        if let Some(end) = find_head_end(&buf) {
+        if let Some(end) = background::find_head_end(&buf) {
             break end;
         }
         if buf.len() > MAX_HEAD {
@@ -370,27 +333,12 @@ async fn read_request(
     }))
 }
 
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
-}
-
 fn parse_head(bytes: &[u8]) -> Option<RequestHead> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let mut lines = text.split("\r\n");
-    let mut request_line = lines.next()?.split(' ');
-    let method = request_line.next()?.to_owned();
-    let path = request_line.next()?.to_owned();
-    let headers = lines
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            Some((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-        })
-        .collect();
+    let head = background::parse_head(bytes)?;
     Some(RequestHead {
-        method,
-        path,
-        headers,
+        method: head.method,
+        path: head.target,
+        headers: head.headers,
     })
 }
 

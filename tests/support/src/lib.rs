@@ -23,6 +23,7 @@
 //! disappears, so even a SIGKILLed test binary (or the never-dropped [`TestServer::shared`]
 //! static) leaves no `rivet-engine` behind.
 
+mod background;
 pub mod hostile;
 pub mod http;
 pub mod prefix_proxy;

@@ -19,17 +19,16 @@
 //! ```
 
 use std::io;
-use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
 
-use crate::tls_proxy::{find_head_end, parse_head, RequestHead};
+use crate::background::{find_head_end, parse_head, Background};
+use crate::tls_proxy::RequestHead;
 
 /// The largest request head the proxy reads before giving up on a connection.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -50,16 +49,14 @@ struct Shared {
 /// Own thread and tokio runtime, like [`TcpProxy`](crate::TcpProxy); dropping it closes the
 /// listener and every connection.
 pub struct PrefixProxy {
-    addr: SocketAddr,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    background: Background,
 }
 
 impl std::fmt::Debug for PrefixProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PrefixProxy")
-            .field("addr", &self.addr)
+            .field("addr", &self.background.addr())
             .field("prefix", &self.shared.prefix)
             .field("target", &self.shared.target)
             .finish()
@@ -88,9 +85,6 @@ impl PrefixProxy {
             .to_socket_addrs()?
             .next()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "target has no address"))?;
-        let std_listener = StdListener::bind("127.0.0.1:0")?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
         let shared = Arc::new(Shared {
             target,
             prefix: prefix.to_owned(),
@@ -98,46 +92,16 @@ impl PrefixProxy {
             rejected: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (shutdown_tx, shutdown_rx) = oneshot::channel();
-        let (ready_tx, ready_rx) = mpsc::sync_channel::<io::Result<()>>(1);
         let thread_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("prefix-proxy-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = match TcpListener::from_std(std_listener) {
-                        Ok(l) => {
-                            let _ = ready_tx.send(Ok(()));
-                            l
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    tokio::select! {
-                        () = accept_loop(listener, thread_shared) => {}
-                        _ = shutdown_rx => {}
-                    }
-                });
-            })?;
-        ready_rx
-            .recv()
-            .map_err(|_| io::Error::other("proxy thread died during startup"))??;
-        Ok(PrefixProxy {
-            addr,
-            shared,
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
-        })
+        let background = Background::start("prefix-proxy", move |listener| {
+            accept_loop(listener, thread_shared)
+        })?;
+        Ok(PrefixProxy { shared, background })
     }
 
     /// `http://127.0.0.1:<port>{prefix}`: the endpoint to give the client.
     pub fn endpoint(&self) -> String {
-        format!("http://{}{}", self.addr, self.shared.prefix)
+        format!("http://{}{}", self.background.addr(), self.shared.prefix)
     }
 
     /// Every request head received so far, in order, with the target as the client sent it
@@ -158,17 +122,6 @@ impl PrefixProxy {
     /// TCP connections accepted so far.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for PrefixProxy {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -233,6 +186,12 @@ async fn forward_requests(
         };
         let Some(head) = parse_head(&buf[..head_end]) else {
             return Ok(());
+        };
+        let head = RequestHead {
+            method: head.method,
+            target: head.target,
+            headers: head.headers,
+            connection: 0,
         };
         let stripped = strip_prefix(&head.target, &shared.prefix);
         let body_len = head

@@ -2,16 +2,17 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
+
+use crate::background::Background;
 
 /// Ack channel handed to a connection task when it must die.
 type KillAck = mpsc::SyncSender<()>;
@@ -42,16 +43,14 @@ struct Shared {
 /// from sync tests and from any `#[tokio::test]` flavour, and it keeps working while the test's
 /// runtime is blocked. Dropping it closes the listener and every connection.
 pub struct TcpProxy {
-    addr: SocketAddr,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    background: Background,
 }
 
 impl std::fmt::Debug for TcpProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TcpProxy")
-            .field("addr", &self.addr)
+            .field("addr", &self.background.addr())
             .field("target", &self.shared.target)
             .field("active", &self.active_count())
             .finish()
@@ -77,9 +76,6 @@ impl TcpProxy {
             .to_socket_addrs()?
             .next()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "target has no address"))?;
-        let std_listener = StdListener::bind("127.0.0.1:0")?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
         let (blackhole, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             target,
@@ -91,57 +87,26 @@ impl TcpProxy {
             next_id: AtomicU64::new(0),
             conns: Mutex::new(HashMap::new()),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (shutdown_tx, shutdown_rx) = oneshot::channel();
-        let (ready_tx, ready_rx) = mpsc::sync_channel::<io::Result<()>>(1);
         let thread_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("tcp-proxy-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = match TcpListener::from_std(std_listener) {
-                        Ok(l) => {
-                            let _ = ready_tx.send(Ok(()));
-                            l
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    tokio::select! {
-                        () = accept_loop(listener, thread_shared) => {}
-                        _ = shutdown_rx => {}
-                    }
-                });
-                // Dropping the runtime here cancels every connection task, closing their sockets.
-            })?;
-        ready_rx
-            .recv()
-            .map_err(|_| io::Error::other("proxy thread died during startup"))??;
-        Ok(TcpProxy {
-            addr,
-            shared,
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
-        })
+        let background = Background::start("tcp-proxy", move |listener| {
+            accept_loop(listener, thread_shared)
+        })?;
+        Ok(TcpProxy { shared, background })
     }
 
     /// `http://127.0.0.1:<proxy port>`: use as the client endpoint instead of the server's.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.background.addr())
     }
 
     /// The proxy's listening address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.background.addr()
     }
 
     /// The proxy's listening port.
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.background.addr().port()
     }
 
     /// The address being proxied to.
@@ -208,13 +173,8 @@ impl TcpProxy {
 
 impl Drop for TcpProxy {
     fn drop(&mut self) {
+        // Then `background` stops the runtime.
         self.drop_all();
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

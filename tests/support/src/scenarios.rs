@@ -15,6 +15,7 @@
 //! | `notfound` | 404 `actor.not_found` | close 1011 `actor.not_found` |
 //! | `maybe-ran` | 503 `guard.actor_stopped_while_waiting` | – |
 //! | `huge` | 200 with a 200 MB body (streamed, never buffered here) | – |
+//! | `redirect` | 307 to another origin (`http://127.0.0.1:9/…`, where nothing listens) | – |
 //!
 //! `GET /__stats?name=N&key=K` answers `{"websocket":w,"http":h}`: the requests seen for that
 //! actor name and `rvt-key`. Every answer allows any origin (CORS), and `OPTIONS` preflights are
@@ -214,6 +215,11 @@ async fn http_scenario(name: &str, request: crate::hostile::HttpExchange) {
                 .await;
         }
         "stall" => request.stall().await,
+        "redirect" => {
+            let mut headers = CORS.to_vec();
+            headers.push(("location", "http://127.0.0.1:9/elsewhere"));
+            request.respond(307, &headers, Vec::new()).await;
+        }
         _ => {
             let encoding = request
                 .header("x-rivet-encoding")

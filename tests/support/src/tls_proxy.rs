@@ -26,9 +26,8 @@
 //! upgrade is recorded and then the rest of the connection is piped as is.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
-use std::sync::{mpsc, Arc, Mutex};
-use std::thread::JoinHandle;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -36,10 +35,11 @@ use rcgen::{
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::TlsAcceptor;
+
+use crate::background::{self, Background};
 
 /// The largest request head the proxy reads before giving up on a connection.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -209,16 +209,14 @@ struct Shared {
 /// Own thread and tokio runtime, like [`TcpProxy`](crate::TcpProxy); dropping it closes the
 /// listener and every connection.
 pub struct TlsProxy {
-    addr: SocketAddr,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    background: Background,
 }
 
 impl std::fmt::Debug for TlsProxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsProxy")
-            .field("addr", &self.addr)
+            .field("addr", &self.background.addr())
             .field("target", &self.shared.target)
             .finish()
     }
@@ -264,9 +262,6 @@ impl TlsProxy {
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
             )
             .map_err(io::Error::other)?;
-        let std_listener = StdListener::bind("127.0.0.1:0")?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
         let shared = Arc::new(Shared {
             target,
             acceptor: TlsAcceptor::from(Arc::new(config)),
@@ -274,51 +269,21 @@ impl TlsProxy {
             failed_handshakes: Mutex::new(0),
             connections: Mutex::new(Vec::new()),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (shutdown_tx, shutdown_rx) = oneshot::channel();
-        let (ready_tx, ready_rx) = mpsc::sync_channel::<io::Result<()>>(1);
         let thread_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("tls-proxy-{}", addr.port()))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = match TcpListener::from_std(std_listener) {
-                        Ok(l) => {
-                            let _ = ready_tx.send(Ok(()));
-                            l
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    tokio::select! {
-                        () = accept_loop(listener, thread_shared) => {}
-                        _ = shutdown_rx => {}
-                    }
-                });
-            })?;
-        ready_rx
-            .recv()
-            .map_err(|_| io::Error::other("proxy thread died during startup"))??;
-        Ok(TlsProxy {
-            addr,
-            shared,
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
-        })
+        let background = Background::start("tls-proxy", move |listener| {
+            accept_loop(listener, thread_shared)
+        })?;
+        Ok(TlsProxy { shared, background })
     }
 
     /// `https://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> String {
-        format!("https://{}", self.addr)
+        format!("https://{}", self.background.addr())
     }
 
     /// The port it listens on.
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.background.addr().port()
     }
 
     /// Every request head forwarded so far, in order.
@@ -347,17 +312,6 @@ impl TlsProxy {
             .failed_handshakes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Drop for TlsProxy {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -453,7 +407,7 @@ where
     let mut buf: Vec<u8> = Vec::new();
     loop {
         let head_end = loop {
-            if let Some(end) = find_head_end(&buf) {
+            if let Some(end) = background::find_head_end(&buf) {
                 break end;
             }
             if buf.len() > MAX_HEAD_BYTES {
@@ -503,27 +457,12 @@ where
     }
 }
 
-pub(crate) fn find_head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
-}
-
-pub(crate) fn parse_head(raw: &[u8]) -> Option<RequestHead> {
-    let text = std::str::from_utf8(raw).ok()?;
-    let mut lines = text.split("\r\n");
-    let mut request_line = lines.next()?.split(' ');
-    let method = request_line.next()?.to_owned();
-    let target = request_line.next()?.to_owned();
-    let headers = lines
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            Some((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-        })
-        .collect();
+fn parse_head(raw: &[u8]) -> Option<RequestHead> {
+    let head = background::parse_head(raw)?;
     Some(RequestHead {
-        method,
-        target,
-        headers,
+        method: head.method,
+        target: head.target,
+        headers: head.headers,
         connection: 0,
     })
 }

@@ -139,3 +139,22 @@ async fn a_huge_answer_fails_with_a_typed_error_without_reading_it_all() {
     .unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
 }
+
+#[wasm_bindgen_test]
+async fn a_redirect_is_not_followed_with_the_credentials() {
+    // A token in the endpoint: a followed redirect would take it to the other origin.
+    let endpoint = hostile_endpoint().replace("http://", "http://default:tok-SECRET@");
+    let client = client_for(&endpoint, Encoding::Json);
+    let err = within(
+        30,
+        "redirected call",
+        client
+            .get_or_create("redirect", unique_key("redirect").as_str())
+            .action::<Value>("increment", (1,)),
+    )
+    .await
+    .unwrap_err();
+    // Followed, the request would have failed to connect (nothing listens there).
+    assert!(matches!(err, Error::Redirected { .. }), "{err:?}");
+    assert!(!format!("{err:?} {err}").contains("tok-SECRET"), "{err:?}");
+}
