@@ -9,6 +9,7 @@ use crate::config::ClientConfig;
 use crate::handle::{ActorHandle, Target};
 use crate::key::ActorKey;
 use crate::manager::ManagerShared;
+use crate::metadata::Metadata;
 use crate::observable::Observable;
 use crate::rest::{self, CreateSpec};
 use crate::tracker::Connections;
@@ -39,11 +40,23 @@ pub(crate) struct ClientInner {
     http: HttpClient,
     connections: Arc<Connections>,
     manager: Arc<ManagerShared>,
+    metadata: Metadata,
 }
 
 impl ClientInner {
+    /// The config requests use: the configured one, or the one the metadata lookup switched
+    /// to once it did.
     pub(crate) fn config(&self) -> &ClientConfig {
-        &self.config
+        self.metadata.switched().unwrap_or(&self.config)
+    }
+
+    /// Runs the metadata lookup unless it already happened (see [`crate::metadata`]); every
+    /// request path calls it before reading [`Self::config`]. Waits at most the request
+    /// timeout; calls with a shorter deadline bound it further.
+    pub(crate) async fn ensure_metadata(&self) -> Result<()> {
+        self.metadata
+            .ensure(&self.config, &self.http, self.config.request_timeout())
+            .await
     }
 
     pub(crate) fn http(&self) -> &HttpClient {
@@ -85,13 +98,22 @@ impl Client {
                 http,
                 connections: Arc::default(),
                 manager: Arc::default(),
+                metadata: Metadata::default(),
             }),
         })
     }
 
-    /// The configuration.
+    /// The configuration requests use: the one given, until the metadata lookup (see
+    /// [`ClientConfigBuilder::metadata_lookup`](crate::ClientConfigBuilder::metadata_lookup))
+    /// switched to the endpoint, namespace and token the server named; then that one.
+    ///
+    /// ```
+    /// let client = rivet_core::Client::new("http://127.0.0.1:6420/")?;
+    /// assert_eq!(client.config().endpoint(), "http://127.0.0.1:6420");
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
     pub fn config(&self) -> &ClientConfig {
-        &self.inner.config
+        self.inner.config()
     }
 
     /// A handle to the existing actor `name` with `key`. Calls fail with

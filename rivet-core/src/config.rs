@@ -132,6 +132,7 @@ pub struct ClientConfig {
     platform_root_certificates: bool,
     max_response_size: usize,
     max_raw_response_size: usize,
+    metadata_lookup: bool,
 }
 
 impl ClientConfig {
@@ -148,7 +149,8 @@ impl ClientConfig {
     }
 
     /// A config from the environment, as the JS client reads it: `RIVET_ENGINE` or
-    /// `RIVET_ENDPOINT`, `RIVET_TOKEN`, `RIVET_NAMESPACE`, `RIVET_POOL`; the defaults for
+    /// `RIVET_ENDPOINT`, `RIVET_TOKEN`, `RIVET_NAMESPACE`, `RIVET_POOL` (or its older name
+    /// `RIVET_RUNNER`); the defaults for
     /// whatever is unset. See [`ClientConfigBuilder::env`] for the precedence.
     pub fn from_env() -> Result<Self> {
         Self::builder().env().build()
@@ -249,6 +251,59 @@ impl ClientConfig {
     pub fn max_raw_response_size(&self) -> usize {
         self.max_raw_response_size
     }
+
+    /// Whether the client asks the endpoint for `GET /metadata` before its first request
+    /// (default: on, as the JS client does); see [`ClientConfigBuilder::metadata_lookup`].
+    ///
+    /// ```
+    /// let config = rivet_core::ClientConfig::new("http://127.0.0.1:6420")?;
+    /// assert!(config.metadata_lookup());
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn metadata_lookup(&self) -> bool {
+        self.metadata_lookup
+    }
+
+    /// This config with the endpoint, and when given the namespace and token, the metadata
+    /// reply pointed the client to. A namespace or token in `endpoint`'s user info wins.
+    pub(crate) fn switched(
+        &self,
+        endpoint: &str,
+        namespace: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<ClientConfig> {
+        let parsed = parse_endpoint(endpoint).map_err(|err| match err {
+            Error::InvalidInput {
+                field: _,
+                value,
+                reason,
+            } => Error::InvalidInput {
+                field: "clientEndpoint",
+                value,
+                reason: format!(
+                    "{reason}; the endpoint's `GET /metadata` answered it: fix the server's \
+                     client endpoint or turn the lookup off with metadata_lookup(false)"
+                ),
+            },
+            err => err,
+        })?;
+        let mut config = self.clone();
+        config.endpoint = parsed.endpoint;
+        if let Some(namespace) = parsed.namespace.or(namespace.map(str::to_owned)) {
+            if namespace.is_empty() {
+                return Err(Error::invalid(
+                    "clientNamespace",
+                    namespace,
+                    "must not be empty; the endpoint's `GET /metadata` answered it",
+                ));
+            }
+            config.namespace = namespace;
+        }
+        if let Some(token) = parsed.token.or(token.map(Token::new)) {
+            config.token = Some(token);
+        }
+        Ok(config)
+    }
 }
 
 /// Builds a [`ClientConfig`], validating everything in [`build`](Self::build).
@@ -283,6 +338,7 @@ pub struct ClientConfigBuilder {
     platform_root_certificates: Option<bool>,
     max_response_size: Option<usize>,
     max_raw_response_size: Option<usize>,
+    metadata_lookup: Option<bool>,
     /// The environment variables the endpoint, namespace and token were read from, if they
     /// were, so errors can name them.
     from_env: EnvSources,
@@ -314,6 +370,7 @@ impl fmt::Debug for ClientConfig {
             )
             .field("max_response_size", &self.max_response_size)
             .field("max_raw_response_size", &self.max_raw_response_size)
+            .field("metadata_lookup", &self.metadata_lookup)
             .finish()
     }
 }
@@ -337,6 +394,7 @@ impl fmt::Debug for ClientConfigBuilder {
             )
             .field("max_response_size", &self.max_response_size)
             .field("max_raw_response_size", &self.max_raw_response_size)
+            .field("metadata_lookup", &self.metadata_lookup)
             .finish()
     }
 }
@@ -480,13 +538,40 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Whether to ask the endpoint for `GET {endpoint}/metadata` once, before the client's
+    /// first request (default: `true`, as the JS client; its `disableMetadataLookup` is
+    /// `metadata_lookup(false)`).
+    ///
+    /// Serverless deployments answer it with `clientEndpoint` (and `clientNamespace`,
+    /// `clientToken`): the endpoint clients should really talk to. The client then sends every
+    /// request there, with that namespace and token. A `404` or a reply that is not JSON means
+    /// "no metadata" (older servers) and the configured endpoint is kept. The lookup happens
+    /// once per [`Client`](crate::Client) (its clones share it; concurrent first calls wait
+    /// for the same lookup), within the deadline of the call that triggered it, and is
+    /// repeated with backoff after transport errors and `5xx` answers. Turn it off to save the
+    /// round trip when you know the endpoint serves clients itself.
+    ///
+    /// ```
+    /// let config = rivet_core::ClientConfig::builder()
+    ///     .endpoint("https://rivet.example.com")
+    ///     .metadata_lookup(false)
+    ///     .build()?;
+    /// assert!(!config.metadata_lookup());
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn metadata_lookup(mut self, enabled: bool) -> Self {
+        self.metadata_lookup = Some(enabled);
+        self
+    }
+
     /// Fills every setting still unset from the environment, as the JS client reads it. Does
     /// nothing in the browser.
     ///
     /// Precedence, highest first:
     /// 1. a setting given to the builder (before or after this call);
     /// 2. the endpoint: `RIVET_ENGINE`, then `RIVET_ENDPOINT`; the token: `RIVET_TOKEN`; the
-    ///    namespace: `RIVET_NAMESPACE`; the pool: `RIVET_POOL`;
+    ///    namespace: `RIVET_NAMESPACE`; the pool: `RIVET_POOL`, then `RIVET_RUNNER` (its older
+    ///    name);
     /// 3. the defaults (`http://localhost:6420`, namespace `default`, no token, pool
     ///    `default`).
     ///
@@ -530,7 +615,10 @@ impl ClientConfigBuilder {
             }
         }
         if self.pool.is_none() {
-            self.pool = read("RIVET_POOL").map(|(pool, _)| pool);
+            // `RIVET_RUNNER` is the older name (seeds before 2.3.19); `RIVET_POOL` wins.
+            self.pool = read("RIVET_POOL")
+                .or_else(|| read("RIVET_RUNNER"))
+                .map(|(pool, _)| pool);
         }
         self
     }
@@ -639,6 +727,7 @@ impl ClientConfigBuilder {
             platform_root_certificates,
             max_response_size,
             max_raw_response_size,
+            metadata_lookup: self.metadata_lookup.unwrap_or(true),
         })
     }
 }

@@ -513,6 +513,7 @@ impl ActorHandle {
     /// (and inputs too large for a URL) go through the REST API and are addressed by id.
     pub(crate) async fn route(&self) -> Result<Route> {
         validate_name(&self.inner.name)?;
+        self.inner.client.ensure_metadata().await?;
         let name = self.inner.name.clone();
         match &self.inner.target {
             Target::Id { actor_id } => Ok(Route::Direct {
@@ -647,10 +648,17 @@ impl ActorHandle {
     }
 
     async fn send_once(&self, call: &Call<'_>) -> Result<HttpResponse> {
-        let config = self.inner.client.config();
+        // First, so that a failed metadata lookup names this call.
+        self.inner
+            .client
+            .ensure_metadata()
+            .await
+            .map_err(|err| crate::metadata::during(err, call.operation))?;
         let target = self
             .raw_target(call.path, call.query, call.skip_ready_wait)
             .await?;
+        // After `raw_target`: the metadata lookup may have switched the config.
+        let config = self.inner.client.config();
         let url = target.url;
         let mut headers = config.headers().to_vec();
         headers.extend(call.headers.iter().cloned());

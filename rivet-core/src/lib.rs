@@ -32,6 +32,7 @@ pub mod handle;
 mod http;
 pub mod key;
 pub mod manager;
+mod metadata;
 pub mod observable;
 pub mod protocol;
 mod queue;

@@ -24,6 +24,7 @@ pub(crate) async fn find_by_key(
     name: &str,
     key: &ActorKey,
 ) -> Result<Option<String>> {
+    client.ensure_metadata().await?;
     let config = client.config();
     let url = format!(
         "{}/actors?namespace={}&name={}&key={}",
@@ -119,6 +120,7 @@ async fn create_request(
     spec: &CreateSpec,
     operation: &str,
 ) -> Result<String> {
+    client.ensure_metadata().await?;
     let config = client.config();
     let url = format!(
         "{}/actors?namespace={}",

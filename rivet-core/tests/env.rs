@@ -7,12 +7,13 @@
 
 use rivet_core::{ClientConfig, Error};
 
-const VARS: [&str; 5] = [
+const VARS: [&str; 6] = [
     "RIVET_ENGINE",
     "RIVET_ENDPOINT",
     "RIVET_TOKEN",
     "RIVET_NAMESPACE",
     "RIVET_POOL",
+    "RIVET_RUNNER",
 ];
 
 /// Runs `check` with exactly `vars` set among the `RIVET_*` variables.
@@ -89,6 +90,24 @@ fn environment_fills_unset_settings_with_documented_precedence() {
             )
         },
     );
+
+    // RIVET_RUNNER, the older name of RIVET_POOL, is read when RIVET_POOL is unset or empty;
+    // RIVET_POOL wins over it, and a pool given in code over both.
+    with_env(&[("RIVET_RUNNER", "old-runner")], || {
+        assert_eq!(ClientConfig::from_env().unwrap().pool(), "old-runner")
+    });
+    with_env(
+        &[("RIVET_POOL", ""), ("RIVET_RUNNER", "old-runner")],
+        || assert_eq!(ClientConfig::from_env().unwrap().pool(), "old-runner"),
+    );
+    with_env(
+        &[("RIVET_POOL", "new-pool"), ("RIVET_RUNNER", "old-runner")],
+        || assert_eq!(ClientConfig::from_env().unwrap().pool(), "new-pool"),
+    );
+    with_env(&[("RIVET_RUNNER", "old-runner")], || {
+        let c = ClientConfig::builder().pool("code-pool").env().build();
+        assert_eq!(c.unwrap().pool(), "code-pool");
+    });
 
     // A setting given in code wins over its variable, whichever order the calls come in.
     with_env(

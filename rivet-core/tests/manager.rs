@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client, client_for, eventually, unique_key, within};
+use common::{client, eventually, unique_key, within};
 use futures::StreamExt;
 use rivet_core::manager::ActorOptions;
-use rivet_core::{ConnStatus, Encoding};
+use rivet_core::{Client, ClientConfig, ConnStatus, Encoding};
 use rivet_test_support::{TcpProxy, TestServer};
 use serde_json::json;
 
@@ -194,7 +194,18 @@ async fn a_thousand_acquire_release_cycles_open_one_connection_and_leak_nothing(
 async fn refused_server_is_retried_with_backoff_by_one_connection() {
     let proxy = TcpProxy::start(TestServer::shared().addr());
     proxy.set_refuse(true);
-    let client = client_for(&proxy.endpoint(), Encoding::Bare);
+    // No metadata lookup: its HTTP connection would stay in the client's keep-alive pool and
+    // count as a proxied connection at the end, where this test checks that the WebSocket
+    // closed. (While refused, a lookup replaces each connect attempt one for one.)
+    let client = Client::from_config(
+        ClientConfig::builder()
+            .endpoint(proxy.endpoint())
+            .encoding(Encoding::Bare)
+            .metadata_lookup(false)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     let manager = client.manager();
     manager.set_grace_period(Duration::ZERO);
     let key = unique_key("refused");

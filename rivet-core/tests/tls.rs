@@ -320,8 +320,8 @@ fn bad_root_certificates_are_rejected_when_building_the_config() {
 /// Asserts that `head` carries namespace `ns` and token `token` the way its path needs.
 fn assert_carries(head: &RequestHead, ns: &str, token: &str) {
     let what = format!("{} {}", head.method, head.target);
-    if head.path().starts_with("/actors") {
-        // REST: `?namespace=` and a bearer token.
+    if head.path().starts_with("/actors") || head.path() == "/metadata" {
+        // REST and the metadata lookup: `?namespace=` and a bearer token.
         assert_eq!(head.query("namespace").as_deref(), Some(ns), "{what}");
         assert_eq!(
             head.header("authorization"),

@@ -60,6 +60,10 @@ struct Counters {
     websocket: AtomicUsize,
     http: AtomicUsize,
     accept_times: Mutex<Vec<Instant>>,
+    /// Whether `GET /metadata` goes to the handler ([`HostileGateway::start_with_metadata`]);
+    /// otherwise the gateway answers it `404` itself and counts it only in `metadata`.
+    serve_metadata: bool,
+    metadata: AtomicUsize,
 }
 
 /// A misbehaving gateway on `127.0.0.1:<free port>`, on its own thread and tokio runtime (so it
@@ -92,14 +96,47 @@ impl HostileGateway {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let handler: Handler = Arc::new(move |incoming| Box::pin(handler(incoming)));
-        match Self::try_start(handler) {
+        match Self::try_start(handler, false) {
             Ok(gateway) => gateway,
             Err(e) => panic!("HostileGateway::start failed: {e}"),
         }
     }
 
-    fn try_start(handler: Handler) -> io::Result<HostileGateway> {
-        let counters = Arc::new(Counters::default());
+    /// Like [`start`](Self::start), but `GET /metadata` requests (the metadata lookup the
+    /// client does before its first request) go to `handler` like any other request and
+    /// count as accepted connections and HTTP requests.
+    ///
+    /// [`start`](Self::start) answers them `404` itself ("no metadata": the client keeps its
+    /// endpoint), before the handler sees anything, and leaves them out of
+    /// [`accepted`](Self::accepted), [`http_requests`](Self::http_requests) and
+    /// [`accept_times`](Self::accept_times) (see [`metadata_requests`](Self::metadata_requests)),
+    /// so fault tests see only the requests they are about.
+    ///
+    /// # Panics
+    /// If it cannot bind a loopback port or start its runtime (a broken test machine).
+    pub fn start_with_metadata<F, Fut>(handler: F) -> HostileGateway
+    where
+        F: Fn(Incoming) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let handler: Handler = Arc::new(move |incoming| Box::pin(handler(incoming)));
+        match Self::try_start(handler, true) {
+            Ok(gateway) => gateway,
+            Err(e) => panic!("HostileGateway::start_with_metadata failed: {e}"),
+        }
+    }
+
+    /// `GET /metadata` requests the gateway answered `404` itself (see
+    /// [`start_with_metadata`](Self::start_with_metadata)).
+    pub fn metadata_requests(&self) -> usize {
+        self.counters.metadata.load(Ordering::SeqCst)
+    }
+
+    fn try_start(handler: Handler, serve_metadata: bool) -> io::Result<HostileGateway> {
+        let counters = Arc::new(Counters {
+            serve_metadata,
+            ..Counters::default()
+        });
         let (release, release_rx) = watch::channel(false);
         let thread_counters = counters.clone();
         let background = Background::start("hostile-gateway", move |listener| {
@@ -170,18 +207,42 @@ async fn accept_loop(
             continue;
         };
         counters.accepted.fetch_add(1, Ordering::SeqCst);
+        let accepted_at = Instant::now();
         counters
             .accept_times
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(Instant::now());
+            .push(accepted_at);
         let counters = counters.clone();
         let handler = handler.clone();
         let release = release.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            if let Some(incoming) = read_request(stream, &counters, release).await {
-                handler(incoming).await;
+            match read_request(stream, &counters, release).await {
+                Some(Incoming::Http(req))
+                    if !counters.serve_metadata
+                        && req.method() == "GET"
+                        && (req.path() == "/metadata" || req.path().starts_with("/metadata?")) =>
+                {
+                    // The client's metadata lookup: not what the handler is about.
+                    counters.accepted.fetch_sub(1, Ordering::SeqCst);
+                    counters.http.fetch_sub(1, Ordering::SeqCst);
+                    counters.metadata.fetch_add(1, Ordering::SeqCst);
+                    counters
+                        .accept_times
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .retain(|t| *t != accepted_at);
+                    // CORS headers: browsers (tests/wasm) must be able to read the 404.
+                    let headers = [
+                        ("content-type", "text/plain"),
+                        ("access-control-allow-origin", "*"),
+                        ("access-control-expose-headers", "*"),
+                    ];
+                    req.respond(404, &headers, "no metadata").await;
+                }
+                Some(incoming) => handler(incoming).await,
+                None => {}
             }
         });
     }

@@ -12,6 +12,8 @@
 //!   only now and then.
 //! * [`tls_proxy`]: a TLS-terminating proxy with a throwaway CA that records every request
 //!   head it forwards (remote-deployment tests: `https`/`wss`, namespace and token).
+//! * [`prefix_proxy`]: a plain-HTTP proxy serving the real server under a path prefix
+//!   (`http://127.0.0.1:<port>/api/rivet`), answering 404 to any request without it.
 //! * [`http`]: a tiny blocking HTTP/1.1 client for readiness checks and for tests that want to
 //!   poke the gateway without going through the client under test.
 //! * [`unique_key`]: collision-free actor keys.
@@ -24,6 +26,7 @@
 mod background;
 pub mod hostile;
 pub mod http;
+pub mod prefix_proxy;
 mod procs;
 mod proxy;
 pub mod scenarios;
