@@ -51,7 +51,7 @@ impl fmt::Display for Token {
 }
 
 /// How many times stateless calls are repeated while an actor is between lives, mirroring the
-/// JS client (protocol doc §4).
+/// JS client (`docs/protocol.md` §7).
 ///
 /// ```
 /// let retries = rivet_core::LifecycleRetries::default();

@@ -1,4 +1,4 @@
-//! Gateway URLs: how an actor is addressed on the wire (protocol doc §2.1). Pure string work.
+//! Gateway URLs: how an actor is addressed on the wire (`docs/protocol.md` §2.1). Pure string work.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 

@@ -46,7 +46,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 
 // --- Corpus: real captures ---------------------------------------------------------------
 
-/// Hex with spaces and `|`, and `"text"` literals, as the protocol reference writes frames.
+/// Hex with spaces and `|`, and `"text"` literals, the notation used for captured frames.
 fn frame(spec: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let mut rest = spec;
@@ -75,7 +75,7 @@ fn frame(spec: &str) -> Vec<u8> {
 const ACTOR_ID: &str = "lvxqsjez9bjqv841ny0yyuyagvbl00";
 const CONN_ID: &str = "b74626dd-da09-473b-b038-ae77618b73aa";
 
-/// The server's JSON frames as captured (protocol reference §5.2), plus the codec tests' own.
+/// The server's JSON frames as captured (`docs/protocol.md` §5), plus the codec tests' own.
 fn json_frames() -> Vec<Vec<u8>> {
     [
         format!(r#"{{"body":{{"tag":"Init","val":{{"actorId":"{ACTOR_ID}","connectionId":"{CONN_ID}"}}}}}}"#),

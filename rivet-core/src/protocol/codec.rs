@@ -268,7 +268,7 @@ mod tests {
     use crate::protocol::ActorSpecifier;
     use serde_json::json;
 
-    /// Hex with spaces and `"text"` literals, as the protocol reference writes frames.
+    /// Hex with spaces and `"text"` literals, the notation used for captured frames.
     fn frame(spec: &str) -> Vec<u8> {
         let mut out = Vec::new();
         let mut rest = spec;
