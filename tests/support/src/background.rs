@@ -9,6 +9,7 @@ use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -82,6 +83,31 @@ impl Drop for Background {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+/// The largest request head the loopback servers read.
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Reads from `reader` into `buf` until `buf` holds a whole request head; returns where it
+/// ends, or `None` when the peer closed first or the head exceeds [`MAX_HEAD_BYTES`].
+pub(crate) async fn read_head<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<usize>> {
+    loop {
+        if let Some(end) = find_head_end(buf) {
+            return Ok(Some(end));
+        }
+        if buf.len() > MAX_HEAD_BYTES {
+            return Ok(None);
+        }
+        let mut chunk = [0u8; 8192];
+        let n = reader.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
     }
 }
 

@@ -47,8 +47,6 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::background::{self, Background};
 
-/// The largest request head the gateway reads.
-const MAX_HEAD: usize = 64 * 1024;
 /// The largest request body the gateway buffers (larger bodies are left unread).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -285,19 +283,7 @@ async fn read_request(
     release: watch::Receiver<bool>,
 ) -> Option<Incoming> {
     let mut buf = Vec::with_capacity(1024);
-    let end = loop {
-        if let Some(end) = background::find_head_end(&buf) {
-            break end;
-        }
-        if buf.len() > MAX_HEAD {
-            return None;
-        }
-        let mut chunk = [0u8; 4096];
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
+    let end = background::read_head(&mut stream, &mut buf).await.ok()??;
     let head = parse_head(&buf[..end])?;
     let mut rest = buf[end..].to_vec();
     let is_upgrade = head

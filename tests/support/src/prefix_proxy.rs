@@ -27,11 +27,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::background::{find_head_end, parse_head, Background};
+use crate::background::{self, parse_head, Background};
 use crate::tls_proxy::RequestHead;
-
-/// The largest request head the proxy reads before giving up on a connection.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 const NOT_FOUND: &[u8] = b"HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\n\
 content-length: 28\r\nconnection: close\r\n\r\nmissing the endpoint's prefix";
@@ -170,19 +167,8 @@ async fn forward_requests(
 ) -> io::Result<()> {
     let mut buf: Vec<u8> = Vec::new();
     loop {
-        let head_end = loop {
-            if let Some(end) = find_head_end(&buf) {
-                break end;
-            }
-            if buf.len() > MAX_HEAD_BYTES {
-                return Ok(());
-            }
-            let mut chunk = [0u8; 8192];
-            let n = client.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
+        let Some(head_end) = background::read_head(&mut client, &mut buf).await? else {
+            return Ok(());
         };
         let Some(head) = parse_head(&buf[..head_end]) else {
             return Ok(());

@@ -41,9 +41,6 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::background::{self, Background};
 
-/// The largest request head the proxy reads before giving up on a connection.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
-
 /// A certificate authority generated for one test run: a self-signed root whose certificate
 /// the client under test is told to trust, and which signs the proxies' server certificates.
 pub struct TestCa {
@@ -406,19 +403,8 @@ where
 {
     let mut buf: Vec<u8> = Vec::new();
     loop {
-        let head_end = loop {
-            if let Some(end) = background::find_head_end(&buf) {
-                break end;
-            }
-            if buf.len() > MAX_HEAD_BYTES {
-                return Ok(());
-            }
-            let mut chunk = [0u8; 8192];
-            let n = client.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
+        let Some(head_end) = background::read_head(client, &mut buf).await? else {
+            return Ok(());
         };
         let Some(mut head) = parse_head(&buf[..head_end]) else {
             return Ok(());
