@@ -439,6 +439,12 @@ async fn dynamic_params_are_asked_for_on_every_attempt() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_websocket_echoes_text_and_binary() {
     let actor = client(Encoding::Bare).get_or_create("counter", unique_key("rawws"));
+    // Create the actor first through a call that is retried: a busy engine may time out the
+    // first route to a new actor (`pegboard.route_resolve_query_timeout`), and raw sockets are
+    // never retried.
+    let _: i64 = within(60, "actor created", actor.action("getCount", ()))
+        .await
+        .unwrap();
     let mut socket = within(30, "open", actor.web_socket("/chat?room=1", &["myproto"]))
         .await
         .unwrap();
