@@ -43,6 +43,10 @@ pub mod runtime;
 mod tls;
 mod tracker;
 mod transport;
+pub mod typed;
+
+#[cfg(feature = "macros")]
+pub use rivet_macros::actor;
 
 pub use client::{Client, CreateOptions};
 pub use config::{
