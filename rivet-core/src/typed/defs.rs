@@ -90,6 +90,35 @@ impl<A> EventDef<A, ()> {
     }
 }
 
+impl<A, P: serde::Serialize> EventDef<A, P> {
+    /// The event's arguments as a server sends them for `payload`: none for an event without
+    /// arguments, `[payload]` for one argument, the tuple's elements for several. The inverse of
+    /// [`decode`](Self::decode); fake servers (`rivet-client-testing`) emit typed events with it.
+    ///
+    /// ```
+    /// #[rivet_core::actor]
+    /// pub trait Counter {
+    ///     #[event]
+    ///     fn new_count(count: i64);
+    /// }
+    /// let args = Counter::NEW_COUNT.encode(&7).unwrap();
+    /// assert_eq!(args, vec![serde_json::json!(7)]);
+    /// ```
+    pub fn encode(&self, payload: &P) -> Result<Vec<serde_json::Value>> {
+        let what = || format!("arguments of event {}", self.name);
+        let value = serde_json::to_value(payload).map_err(|e| crate::Error::encode(what(), e))?;
+        match (self.arity, value) {
+            (Arity::None, _) => Ok(Vec::new()),
+            (Arity::One, value) => Ok(vec![value]),
+            (Arity::Many, serde_json::Value::Array(args)) => Ok(args),
+            (Arity::Many, other) => Err(crate::Error::encode(
+                what(),
+                format!("expected a tuple of arguments, got {other}"),
+            )),
+        }
+    }
+}
+
 impl<A, P: DeserializeOwned> EventDef<A, P> {
     /// An event with one argument, the payload.
     pub const fn one(name: &'static str) -> Self {

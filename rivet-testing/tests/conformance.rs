@@ -1,0 +1,312 @@
+//! Conformance: the same client scenarios against the real RivetKit 2.3.19 server
+//! (`tests/server/server.mjs`) and against the fake (the same actors, `common/mod.rs`), in
+//! every encoding. Each scenario records what the client saw; the records must be equal, so
+//! the fake cannot drift from the server on what apps rely on: typed actions, events,
+//! params, errors, keys, create input and status transitions.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{
+    client_for, shared_fake, unique_key, within, Chat, ChatActions, ChatParams, Counter,
+    CounterActions,
+};
+use futures::StreamExt;
+use rivet_core::{ConnStatus, CreateOptions, Encoding, Error};
+use rivet_test_support::TestServer;
+use serde_json::{json, Value};
+
+/// `(server name, endpoint)` for the real server and the fake.
+fn servers() -> [(&'static str, fn() -> String); 2] {
+    [
+        ("real", || TestServer::shared().endpoint()),
+        ("fake", || shared_fake().endpoint()),
+    ]
+}
+
+/// What the client saw of an error: its kind, group, code and metadata.
+fn seen_err(err: &Error) -> String {
+    let kind = match err {
+        Error::Actor(_) => "Actor",
+        Error::Rejected(_) => "Rejected",
+        Error::NotFound(_) => "NotFound",
+        Error::Unavailable(_) => "Unavailable",
+        Error::Disconnected { .. } => "Disconnected",
+        Error::Http { .. } => "Http",
+        _ => "other",
+    };
+    format!(
+        "{kind} {}.{} {}",
+        err.group().unwrap_or("-"),
+        err.code().unwrap_or("-"),
+        err.metadata().map_or("-".to_owned(), Value::to_string)
+    )
+}
+
+/// Runs `scenario` against both servers and checks they saw the same; returns what they saw.
+async fn conform<F, Fut>(what: &str, scenario: F) -> Vec<String>
+where
+    F: Fn(String, Encoding) -> Fut,
+    Fut: std::future::Future<Output = Vec<String>>,
+{
+    // One scenario at a time: the real server (one engine on a busy machine) answered late
+    // when all of them created actors at once.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let mut records = Vec::new();
+    for (server, endpoint) in servers() {
+        if std::env::var("CONFORMANCE_ONLY").is_ok_and(|only| only != server) {
+            continue;
+        }
+        let endpoint = endpoint();
+        let mut record = Vec::new();
+        for encoding in Encoding::ALL {
+            let what = format!("{what} against the {server} server in {encoding}");
+            let seen = within(90, &what, scenario(endpoint.clone(), encoding)).await;
+            record.extend(seen.into_iter().map(|s| format!("{encoding}: {s}")));
+        }
+        records.push((server, record));
+    }
+    if records.len() < 2 {
+        return records.pop().map(|(_, record)| record).unwrap_or_default();
+    }
+    let (real, fake) = (&records[0].1, &records[1].1);
+    let differences: Vec<_> = real
+        .iter()
+        .zip(fake)
+        .filter(|(r, f)| r != f)
+        .map(|(r, f)| format!("real: {r}\n fake: {f}"))
+        .collect();
+    assert!(
+        differences.is_empty() && real.len() == fake.len(),
+        "{what}: the fake differs from the real server:\n{}\n(real {} records, fake {})",
+        differences.join("\n"),
+        real.len(),
+        fake.len()
+    );
+    real.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_actions_stateless_and_connected() {
+    let seen = conform("typed actions", |endpoint, encoding| async move {
+        let counter = client_for(&endpoint, encoding).get_or_create(Counter, unique_key("typed"));
+        let mut seen = vec![
+            format!("increment {}", counter.increment(5).await.unwrap()),
+            format!("get_count {}", counter.get_count().await.unwrap()),
+        ];
+        let live = counter.connect().unwrap();
+        live.ready().await.unwrap();
+        seen.push(format!(
+            "connected increment {}",
+            live.increment(2).await.unwrap()
+        ));
+        let echoed: Value = counter
+            .action("echo", (1, "two", json!({"three": [3]})))
+            .await
+            .unwrap();
+        seen.push(format!("echo {echoed}"));
+        live.dispose().await;
+        seen
+    })
+    .await;
+    assert!(
+        seen.contains(&"bare: connected increment 7".to_owned()),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_broadcast_to_subscribers_and_sent_to_one_connection() {
+    let seen = conform("events", |endpoint, encoding| async move {
+        let counter = client_for(&endpoint, encoding).get_or_create(Counter, unique_key("events"));
+        let live = counter.connect().unwrap();
+        let mut counts = live.events(Counter::NEW_COUNT);
+        let mut direct = live.untyped().events("direct");
+        let mut multi = live.untyped().events("multi");
+        live.ready().await.unwrap();
+        live.increment(3).await.unwrap();
+        let mut seen = vec![format!(
+            "newCount {}",
+            within(10, "newCount", counts.next())
+                .await
+                .unwrap()
+                .unwrap()
+        )];
+        // A stateless call's events reach the subscribed connection too.
+        counter.increment(4).await.unwrap();
+        seen.push(format!(
+            "newCount {}",
+            within(10, "newCount", counts.next())
+                .await
+                .unwrap()
+                .unwrap()
+        ));
+        let _: bool = live.action("sendToMe", ("hi",)).await.unwrap();
+        let event = within(10, "direct", direct.next()).await.unwrap();
+        seen.push(format!("direct {:?}", event.args));
+        let _: bool = live.action("multiArgEvent", ()).await.unwrap();
+        let event = within(10, "multi", multi.next()).await.unwrap();
+        seen.push(format!("multi {:?}", event.args));
+        live.dispose().await;
+        seen
+    })
+    .await;
+    assert!(seen.contains(&"json: newCount 7".to_owned()), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn params_accepted_and_rejected() {
+    let seen = conform("params", |endpoint, encoding| async move {
+        let client = client_for(&endpoint, encoding);
+        let key = unique_key("params");
+        let params = |token: &str| ChatParams {
+            token: token.to_owned(),
+            user: "ada".to_owned(),
+        };
+        let mut seen = Vec::new();
+
+        let good = client
+            .get_or_create(Chat, key.as_str())
+            .with_params(&params("secret"))
+            .unwrap();
+        let entry = good.send_message("hello".to_owned()).await.unwrap();
+        seen.push(format!("stateless {entry:?}"));
+        let live = good.connect().unwrap();
+        live.ready().await.unwrap();
+        let history = live.get_history().await.unwrap();
+        seen.push(format!("history {history:?}"));
+        live.dispose().await;
+
+        let bad = client
+            .get_or_create(Chat, key.as_str())
+            .with_params(&params("nope"))
+            .unwrap();
+        let err = bad.get_history().await.unwrap_err();
+        seen.push(format!("stateless rejected {}", seen_err(&err)));
+        let conn = bad.connect().unwrap();
+        let err = conn.ready().await.unwrap_err();
+        seen.push(format!("connect rejected {}", seen_err(&err)));
+        let state = conn.state();
+        seen.push(format!(
+            "state {} terminal {}",
+            state.status, state.terminal
+        ));
+        seen
+    })
+    .await;
+    assert!(
+        seen.iter()
+            .any(|s| s.contains(r#"connect rejected Rejected user.unauthorized {"got":"nope"}"#)),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_errors_keep_group_code_and_metadata() {
+    let seen = conform("errors", |endpoint, encoding| async move {
+        let counter =
+            client_for(&endpoint, encoding).get_or_create("counter", unique_key("errors"));
+        let mut seen = Vec::new();
+        for action in ["boom", "boomPlain", "crash", "noSuchAction"] {
+            let err = counter.action::<Value>(action, ()).await.unwrap_err();
+            seen.push(format!("stateless {action} {}", seen_err(&err)));
+        }
+        let live = counter.connect().unwrap();
+        live.ready().await.unwrap();
+        for action in ["boom", "boomPlain", "crash", "noSuchAction"] {
+            let err = live.action::<Value>(action, ()).await.unwrap_err();
+            seen.push(format!("connected {action} {}", seen_err(&err)));
+        }
+        // The connection survives an action's error.
+        seen.push(format!(
+            "after {}",
+            live.action::<i64>("increment", (1,)).await.unwrap()
+        ));
+        live.dispose().await;
+        seen
+    })
+    .await;
+    assert!(
+        seen.contains(&r#"cbor: connected boom Actor user.boom_code {"a":1,"b":"two"}"#.to_owned()),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_and_create_input() {
+    let seen = conform("keys", |endpoint, encoding| async move {
+        let client = client_for(&endpoint, encoding);
+        let base = unique_key("keys");
+        let mut seen = Vec::new();
+        // Plain, several parts, with `,` (resolved through the REST API), with `/`.
+        for (i, parts) in [
+            vec![base.clone()],
+            vec![base.clone(), "two".to_owned()],
+            vec![format!("{base},comma")],
+            vec![format!("{base}/slash"), String::new()],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let options = CreateOptions::new().input(&json!({"n": i})).unwrap();
+            let actor = client.get_or_create_with("withInput", parts.clone(), options);
+            let key: Vec<String> = actor.action("getKey", ()).await.unwrap();
+            let input: Value = actor.action("getInput", ()).await.unwrap();
+            // The same key from another handle reaches the same actor (the first input).
+            let again = client.get("withInput", parts.clone());
+            let input_again: Value = again.action("getInput", ()).await.unwrap();
+            seen.push(format!(
+                "key {i} matches {} input {input} again {input_again}",
+                key == parts
+            ));
+        }
+        let missing = client.get("withInput", unique_key("missing"));
+        let err = missing.action::<Value>("getInput", ()).await.unwrap_err();
+        seen.push(format!("missing {}", seen_err(&err)));
+        seen
+    })
+    .await;
+    assert!(
+        seen.iter().all(|s| !s.contains("matches false")),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_connecting_connected_then_reconnects_after_a_disconnect() {
+    let seen = conform("status", |endpoint, encoding| async move {
+        let counter = client_for(&endpoint, encoding).get_or_create(Counter, unique_key("status"));
+        let live = counter.connect().unwrap();
+        let mut states = live.states();
+        live.ready().await.unwrap();
+        let first_id = live.state().connection_id;
+        // The server closes the connection (1000): the client reconnects on its own.
+        let _ = live.action::<Value>("disconnectMe", ()).await;
+        let mut seen: Vec<ConnStatus> = Vec::new();
+        while let Some(state) = within(30, "states", states.next()).await {
+            if seen.last() != Some(&state.status) {
+                seen.push(state.status);
+            }
+            if state.status == ConnStatus::Connected && state.connection_id != first_id {
+                break;
+            }
+        }
+        // Usable again, with a new connection id.
+        let after = live.increment(1).await.unwrap();
+        let changed = live.state().connection_id != first_id;
+        live.dispose().await;
+        let statuses: Vec<_> = seen
+            .iter()
+            .map(|s| s.as_str())
+            .skip_while(|s| *s != "disconnected")
+            .collect();
+        vec![format!("{statuses:?} new id {changed} then {after}")]
+    })
+    .await;
+    assert_eq!(
+        seen[0],
+        r#"json: ["disconnected", "connecting", "connected"] new id true then 1"#
+    );
+}
