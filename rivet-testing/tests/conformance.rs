@@ -18,7 +18,9 @@ use rivet_test_support::TestServer;
 use serde_json::{json, Value};
 
 /// `(server name, endpoint)` for the real server and the fake.
-fn servers() -> [(&'static str, fn() -> String); 2] {
+type Server = (&'static str, fn() -> String);
+
+fn servers() -> [Server; 2] {
     [
         ("real", || TestServer::shared().endpoint()),
         ("fake", || shared_fake().endpoint()),

@@ -1,0 +1,126 @@
+//! The fake server's controls, against the real client: dropped connections reconnect,
+//! refused and delayed connects, a failed action, events emitted by the test, counters. No
+//! node process: these run in milliseconds.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{client_for, start_fake, within, Counter, CounterActions};
+use futures::StreamExt;
+use rivet_core::{ConnStatus, Encoding, Error};
+use rivet_testing::{ActorError, FakeActor, FakeServer, FakeServerError};
+use serde_json::json;
+
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(Instant::now() < deadline, "{what}: not true within 10 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connections_reconnect_and_resubscribe() {
+    let server = start_fake();
+    for encoding in Encoding::ALL {
+        let key = format!("drop-{encoding}");
+        let live = client_for(&server.endpoint(), encoding)
+            .get_or_create(Counter, key.as_str())
+            .connect()
+            .unwrap();
+        let mut counts = live.events(Counter::NEW_COUNT);
+        within(10, "ready", live.ready()).await.unwrap();
+        let first = live.state().connection_id;
+        until("subscribed", || {
+            server.subscriptions(Counter, key.as_str(), "newCount") == 1
+        })
+        .await;
+        assert_eq!(server.connections(Counter, key.as_str()), 1);
+
+        assert_eq!(server.drop_connections(Counter, key.as_str()), 1);
+        until("reconnected", || {
+            live.state().status == ConnStatus::Connected && live.state().connection_id != first
+        })
+        .await;
+        until("subscribed again", || {
+            server.subscriptions(Counter, key.as_str(), "newCount") == 1
+        })
+        .await;
+        assert_eq!(
+            server.emit(Counter, key.as_str(), "newCount", vec![json!(41)]),
+            1
+        );
+        let count = within(10, "event", counts.next()).await.unwrap().unwrap();
+        assert_eq!(count, 41, "{encoding}");
+        live.dispose().await;
+        until("closed", || server.connections(Counter, key.as_str()) == 0).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_connects_retry_until_allowed_and_delays_hold_init() {
+    let server = start_fake();
+    server.refuse_connects(true);
+    let live = client_for(&server.endpoint(), Encoding::Bare)
+        .get_or_create(Counter, "refused")
+        .connect()
+        .unwrap();
+    until("two refused attempts", || server.websocket_attempts() >= 2).await;
+    assert_ne!(live.state().status, ConnStatus::Connected);
+    assert!(!live.state().terminal, "refusals are retried");
+
+    server.delay_connects(Duration::from_millis(300));
+    server.refuse_connects(false);
+    within(30, "ready after refusals", live.ready())
+        .await
+        .unwrap();
+    assert_eq!(server.connections(Counter, "refused"), 1);
+    live.dispose().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_actions_counters_and_state() {
+    let server = start_fake();
+    let counter = client_for(&server.endpoint(), Encoding::Json).get_or_create(Counter, "fail");
+    server.fail_next_action(
+        Counter,
+        "increment",
+        ActorError::user("limit", "too many").with_metadata(json!({"max": 3})),
+    );
+    let err = counter.increment(1).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Actor(e) if e.code == "limit"),
+        "{err:?}"
+    );
+    assert_eq!(err.metadata(), Some(&json!({"max": 3})));
+    // Only the next call fails.
+    assert_eq!(counter.increment(2).await.unwrap(), 2);
+    assert_eq!(server.actions_called(Counter, "fail", "increment"), 2);
+    assert_eq!(server.state::<i64>(Counter, "fail"), Some(2));
+    assert!(server.actor_id(Counter, "fail").is_some());
+    assert_eq!(server.actions_called(Counter, "missing", "increment"), 0);
+}
+
+#[test]
+fn unknown_actors_fail_fast_and_duplicate_names_are_refused() {
+    let server = FakeServer::builder().start().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let handle = client_for(&server.endpoint(), Encoding::Bare).get_or_create("nobody", "k");
+        let err = within(10, "unknown actor", handle.action::<i64>("x", ()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some("unknown_actor"), "{err:?}");
+    });
+    let duplicate = FakeServer::builder()
+        .actor(FakeActor::new("a"))
+        .actor(FakeActor::new("a"))
+        .start();
+    assert!(matches!(duplicate, Err(FakeServerError::DuplicateActor(name)) if name == "a"));
+}
