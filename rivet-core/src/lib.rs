@@ -22,6 +22,7 @@
 // In the browser everything runs on one thread; `Arc` keeps one type for both targets.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
+mod bytes;
 pub mod client;
 pub mod config;
 pub mod connection;
@@ -44,6 +45,7 @@ mod tls;
 mod tracker;
 mod transport;
 
+pub use bytes::Bytes;
 pub use client::{Client, CreateOptions};
 pub use config::{
     ClientConfig, ClientConfigBuilder, LifecycleRetries, Token, DEFAULT_ENDPOINT,

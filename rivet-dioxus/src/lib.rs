@@ -16,7 +16,7 @@
 //!     let counter = use_actor("counter", "my-counter");        // useActor({ name, key })
 //!     let mut count = use_signal(|| 0i64);
 //!     use_event(counter, "newCount", move |e| {                  // counter.useEvent(...)
-//!         count.set(e.args.first().and_then(|v| v.as_i64()).unwrap_or_default())
+//!         count.set(e.arg::<i64>(0).unwrap_or_default())
 //!     });
 //!     rsx! {
 //!         p { "{counter.status}: {count}" }                       // counter.connStatus

@@ -19,7 +19,7 @@ use super::close::{self, Next};
 use super::events::Event;
 use super::{Command, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Shared};
 use crate::handle::{ActorHandle, Target};
-use crate::protocol::{self, ToClient, ToServer, WireFrame};
+use crate::protocol::{self, Payload, ToClient, ToClientRaw, ToServer, WireFrame};
 use crate::runtime::{self, BoxFuture};
 use crate::tracker::ConnectionGuard;
 use crate::transport::{self, WsIn, WsOut, WsSink, WsSocket};
@@ -36,8 +36,8 @@ const CLOSE_DEADLINE: Duration = Duration::from_secs(1);
 struct Queued {
     id: u64,
     name: String,
-    args: Value,
-    reply: oneshot::Sender<Result<Value>>,
+    args: Payload,
+    reply: oneshot::Sender<Result<Payload>>,
 }
 
 /// What the driver does after a phase ends.
@@ -79,7 +79,7 @@ pub(crate) struct Driver {
     /// Commands that arrived while a write was waiting; handled before the channel.
     backlog: VecDeque<Command>,
     queue: VecDeque<Queued>,
-    in_flight: HashMap<u64, oneshot::Sender<Result<Value>>>,
+    in_flight: HashMap<u64, oneshot::Sender<Result<Payload>>>,
     /// The event names the server was asked to deliver on the current socket.
     subscribed: HashSet<String>,
     /// Consecutive failed attempts (and sockets that dropped before they proved healthy)
@@ -569,18 +569,16 @@ impl Driver {
         if queued.reply.is_canceled() {
             return None;
         }
-        let message = ToServer::ActionRequest {
-            id: queued.id,
-            name: queued.name.clone(),
-            args: queued.args,
-        };
-        let frame = match encode(&message, encoding) {
-            Ok(frame) => frame,
-            Err(err) => {
-                let _ = queued.reply.send(Err(err));
-                return None;
-            }
-        };
+        let frame =
+            match protocol::encode_action_request(queued.id, &queued.name, &queued.args, encoding)
+                .map(ws_out)
+            {
+                Ok(frame) => frame,
+                Err(err) => {
+                    let _ = queued.reply.send(Err(err));
+                    return None;
+                }
+            };
         let size = match &frame {
             WsOut::Text(t) => t.len(),
             WsOut::Binary(b) => b.len(),
@@ -606,14 +604,14 @@ impl Driver {
         encoding: Encoding,
         connection_error: &mut Option<crate::protocol::ErrorBody>,
     ) -> Result<bool> {
-        match protocol::decode_to_client(bytes, encoding)? {
-            ToClient::ActionResponse { id, output } => {
+        match protocol::decode_to_client_raw(bytes, encoding)? {
+            ToClientRaw::ActionResponse { id, output } => {
                 if let Some(reply) = self.in_flight.remove(&id) {
-                    let _ = reply.send(Ok(output));
+                    let _ = reply.send(Ok(Payload::from_ref(output)));
                 }
                 Ok(true)
             }
-            ToClient::Error(body) => match body.action_id {
+            ToClientRaw::Error(body) => match body.action_id {
                 Some(id) => {
                     if let Some(reply) = self.in_flight.remove(&id) {
                         let _ = reply.send(Err(ServerError::from_body(body).into_error()));
@@ -637,11 +635,12 @@ impl Driver {
                     Ok(false)
                 }
             },
-            ToClient::Event { name, args } => {
-                self.shared.registry.dispatch(&Event { name, args });
+            ToClientRaw::Event { name, args } => {
+                let event = Event::received(name, Payload::from_ref(args), &self.shared.actor);
+                self.shared.registry.dispatch(&event);
                 Ok(true)
             }
-            ToClient::Init { .. } => {
+            ToClientRaw::Init { .. } => {
                 tracing::debug!(actor = %self.shared.description, "ignoring a second Init");
                 Ok(false)
             }
@@ -934,10 +933,14 @@ fn subprotocols(encoding: Encoding, params: Option<&Value>) -> Vec<String> {
 }
 
 fn encode(message: &ToServer, encoding: Encoding) -> Result<WsOut> {
-    Ok(match protocol::encode_to_server(message, encoding)? {
+    protocol::encode_to_server(message, encoding).map(ws_out)
+}
+
+fn ws_out(frame: WireFrame) -> WsOut {
+    match frame {
         WireFrame::Text(text) => WsOut::Text(text),
         WireFrame::Binary(bytes) => WsOut::Binary(bytes),
-    })
+    }
 }
 
 /// The id of liveness probes in the browser: far above any real action id, below 2^53 so that

@@ -19,6 +19,8 @@
 
 use serde_json::Value;
 
+use super::envelope::{self, ToClientRaw};
+use super::payload::{Format, Payload, PayloadRef};
 use super::{schema, tree};
 use super::{Encoding, ErrorBody, QueueSendRequest, QueueSendResponse, ToClient, ToServer};
 use crate::Error;
@@ -88,20 +90,31 @@ impl WireFrame {
 /// assert_eq!(text, r#"{"body":{"tag":"SubscriptionRequest","val":{"eventName":"newCount","subscribe":true}}}"#);
 /// ```
 pub fn encode_to_server(msg: &ToServer, encoding: Encoding) -> Result<WireFrame, Error> {
-    match encoding {
-        Encoding::Json => {
-            let tree = tree::to_server(msg, encoding);
-            serde_json::to_string(&tree)
-                .map(WireFrame::Text)
-                .map_err(|e| Error::encode("JSON ToServer message", e))
+    match msg {
+        ToServer::ActionRequest { id, name, args } => {
+            let args = Payload::encode(args, Format::of(encoding))
+                .map_err(|e| Error::encode(format!("arguments of action {name}"), e))?;
+            envelope::encode_action_request(*id, name, &args, encoding)
         }
-        Encoding::Cbor => tree::to_bytes(
-            &tree::to_server(msg, encoding),
-            encoding,
-            "CBOR ToServer message",
-        )
-        .map(WireFrame::Binary),
-        Encoding::Bare => schema::encode_to_server(msg).map(WireFrame::Binary),
+        ToServer::SubscriptionRequest {
+            event_name,
+            subscribe,
+        } => match encoding {
+            Encoding::Json => {
+                serde_json::to_string(&tree::subscription_request(event_name, *subscribe))
+                    .map(WireFrame::Text)
+                    .map_err(|e| Error::encode("JSON ToServer message", e))
+            }
+            Encoding::Cbor => tree::to_bytes(
+                &tree::subscription_request(event_name, *subscribe),
+                encoding,
+                "CBOR ToServer message",
+            )
+            .map(WireFrame::Binary),
+            Encoding::Bare => Ok(WireFrame::Binary(schema::encode_subscription_request(
+                event_name, *subscribe,
+            ))),
+        },
     }
 }
 
@@ -121,17 +134,34 @@ pub fn encode_to_server(msg: &ToServer, encoding: Encoding) -> Result<WireFrame,
 /// assert_eq!(msg, ToClient::ActionResponse { id: 7, output: json!(1) });
 /// ```
 pub fn decode_to_client(bytes: &[u8], encoding: Encoding) -> Result<ToClient, Error> {
-    match encoding {
-        Encoding::Json => {
-            const WHAT: &str = "JSON ToClient message";
-            tree::to_client(tree::from_bytes(bytes, encoding, WHAT)?, WHAT)
-        }
-        Encoding::Cbor => {
-            const WHAT: &str = "CBOR ToClient message";
-            tree::to_client(tree::from_bytes(bytes, encoding, WHAT)?, WHAT)
-        }
-        Encoding::Bare => schema::decode_to_client(bytes),
-    }
+    let what = match encoding {
+        Encoding::Json => "JSON ToClient message",
+        Encoding::Cbor => "CBOR ToClient message",
+        Encoding::Bare => "BARE ToClient message",
+    };
+    let revived = |payload: PayloadRef<'_>, field: &str, context: &str| {
+        payload.to_value().map_err(|reason| {
+            Error::decode(what, format_args!("field {field:?} of {context}: {reason}"))
+        })
+    };
+    Ok(match envelope::decode_to_client_raw(bytes, encoding)? {
+        ToClientRaw::Init {
+            actor_id,
+            connection_id,
+        } => ToClient::Init {
+            actor_id,
+            connection_id,
+        },
+        ToClientRaw::Error(body) => ToClient::Error(body),
+        ToClientRaw::ActionResponse { id, output } => ToClient::ActionResponse {
+            id,
+            output: revived(output, "output", "ActionResponse")?,
+        },
+        ToClientRaw::Event { name, args } => ToClient::Event {
+            name,
+            args: tree::into_args(Some(revived(args, "args", "Event")?)),
+        },
+    })
 }
 
 /// Encodes the body of a stateless action call (`POST …/action/{name}`).
@@ -148,14 +178,9 @@ pub fn decode_to_client(bytes: &[u8], encoding: Encoding) -> Result<ToClient, Er
 /// assert_eq!(encode_http_action_request(&json!([5]), Encoding::Bare).unwrap(), [4, 0, 2, 0x81, 5]);
 /// ```
 pub fn encode_http_action_request(args: &Value, encoding: Encoding) -> Result<Vec<u8>, Error> {
-    match encoding {
-        Encoding::Json | Encoding::Cbor => tree::to_bytes(
-            &tree::http_action_request(args, encoding),
-            encoding,
-            "HttpActionRequest",
-        ),
-        Encoding::Bare => schema::encode_http_action_request(args),
-    }
+    let args = Payload::encode(args, Format::of(encoding))
+        .map_err(|e| Error::encode("HttpActionRequest", e))?;
+    envelope::encode_http_action(&args, encoding)
 }
 
 /// Decodes the body of a successful stateless action call: the action's output.
@@ -169,13 +194,13 @@ pub fn encode_http_action_request(args: &Value, encoding: Encoding) -> Result<Ve
 /// assert_eq!(decode_http_action_response(&[4, 0, 1, 5], Encoding::Bare).unwrap(), json!(5));
 /// ```
 pub fn decode_http_action_response(body: &[u8], encoding: Encoding) -> Result<Value, Error> {
-    match encoding {
-        Encoding::Json | Encoding::Cbor => {
-            const WHAT: &str = "HttpActionResponse";
-            tree::http_action_response(tree::from_bytes(body, encoding, WHAT)?, WHAT)
-        }
-        Encoding::Bare => schema::decode_http_action_response(body),
-    }
+    let what = match encoding {
+        Encoding::Json | Encoding::Cbor => "HttpActionResponse",
+        Encoding::Bare => "BARE HttpActionResponse",
+    };
+    envelope::decode_http_action_output(body, encoding)?
+        .to_value()
+        .map_err(|reason| Error::decode(what, format_args!("field \"output\": {reason}")))
 }
 
 /// Encodes the body of a queue send (`POST …/queue/{name}`).
@@ -201,14 +226,15 @@ pub fn encode_http_queue_request(
     req: &QueueSendRequest,
     encoding: Encoding,
 ) -> Result<Vec<u8>, Error> {
-    match encoding {
-        Encoding::Json | Encoding::Cbor => tree::to_bytes(
-            &tree::http_queue_request(req, encoding),
-            encoding,
-            "HttpQueueSendRequest",
-        ),
-        Encoding::Bare => schema::encode_http_queue_request(req),
-    }
+    let body = Payload::encode(&req.body, Format::of(encoding))
+        .map_err(|e| Error::encode("HttpQueueSendRequest", e))?;
+    envelope::encode_http_queue(
+        &body,
+        req.name.as_deref(),
+        req.wait,
+        req.timeout_ms,
+        encoding,
+    )
 }
 
 /// Decodes the answer to a queue send.

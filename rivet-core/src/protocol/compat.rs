@@ -31,17 +31,17 @@ use serde_json::{Map, Number, Value};
 use super::Encoding;
 use crate::Error;
 
-const BIGINT: &str = "$BigInt";
-const UINT8_ARRAY: &str = "$Uint8Array";
-const ARRAY_BUFFER: &str = "$ArrayBuffer";
-const UNDEFINED: &str = "$Undefined";
-const SET: &str = "$Set";
+pub(super) const BIGINT: &str = "$BigInt";
+pub(super) const UINT8_ARRAY: &str = "$Uint8Array";
+pub(super) const ARRAY_BUFFER: &str = "$ArrayBuffer";
+pub(super) const UNDEFINED: &str = "$Undefined";
+pub(super) const SET: &str = "$Set";
 
 /// 2^53: integers with a larger magnitude are not exact in a JS number.
-const MAX_EXACT_JS_INTEGER: u64 = 1 << 53;
+pub(super) const MAX_EXACT_JS_INTEGER: u64 = 1 << 53;
 
 /// Standard alphabet; padding optional, as node's `Buffer.from(s, "base64")` accepts both.
-const BASE64: GeneralPurpose = GeneralPurpose::new(
+pub(super) const BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );

@@ -12,10 +12,22 @@ use serde_json::Value;
 
 pub mod bare;
 mod cbor;
+mod cbor_item;
 pub mod codec;
 pub mod compat;
+mod content;
+mod envelope;
+mod payload;
+mod revive;
 mod schema;
 mod tree;
+mod wire;
+
+pub(crate) use envelope::{
+    decode_http_action_output, decode_to_client_raw, encode_action_request, encode_http_action,
+    encode_http_queue, ToClientRaw,
+};
+pub(crate) use payload::{Format, Payload, PayloadRef};
 
 pub use codec::{
     cbor_decode, cbor_decode_compat, cbor_encode, cbor_encode_compat, decode_http_action_response,
