@@ -55,13 +55,22 @@ impl Caller {
     }
 }
 
-/// A connection to a new actor, created first through a (retried) stateless call: a busy
-/// engine may time out the first route to a new actor, and a connection waits for its
-/// reconnect backoff after that.
+/// A connection to the file's actor for `handle`'s encoding. The actor is created first
+/// through a (retried) stateless call, once, by one test at a time: a busy engine may time out
+/// the first route to a new actor (a connection would then wait for its reconnect backoff),
+/// and racing creations of one key can fail with `destroyed_during_creation`.
 async fn connect(handle: &ActorHandle) -> ActorConnection {
-    let _: Value = within(120, "create", handle.action("echo", ()))
-        .await
-        .unwrap();
+    static CREATED: tokio::sync::Mutex<Vec<String>> = tokio::sync::Mutex::const_new(Vec::new());
+    {
+        let mut created = CREATED.lock().await;
+        let key = format!("{:?}", handle.key());
+        if !created.contains(&key) {
+            let _: Value = within(120, "create", handle.action("echo", ()))
+                .await
+                .unwrap();
+            created.push(key);
+        }
+    }
     let conn = handle.connect().unwrap();
     within(120, "ready", conn.ready()).await.unwrap();
     conn
