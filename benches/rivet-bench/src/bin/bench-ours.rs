@@ -14,6 +14,10 @@ use rivet_bench::{
 use rivet_core::{ActorConnection, ActorHandle, Client};
 use serde_json::{Map, Value};
 
+/// Counts every allocation of this process, for `allocs_per_action`.
+#[global_allocator]
+static GLOBAL: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
+
 /// How long the events figure waits for its last event.
 const EVENTS_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -103,15 +107,26 @@ async fn pipelined(handle: &ActorHandle, n: u64) -> Result<Map<String, Value>, S
     let conn = connected(handle).await?;
     pipeline(&conn, 2 * IN_FLIGHT as u64).await?;
     let cpu_before = cpu_time()?;
+    let allocs = stats_alloc::Region::new(GLOBAL);
     let start = Instant::now();
     pipeline(&conn, n).await?;
     let elapsed = start.elapsed();
+    let allocated = allocs.change();
     let cpu = cpu_time()? - cpu_before;
     conn.dispose().await;
     let mut out = metric("ops_per_s", n as f64 / elapsed.as_secs_f64());
     out.insert(
         "cpu_us_per_action".into(),
         Value::from(cpu.as_secs_f64() * 1e6 / n as f64),
+    );
+    // Everything the process allocated meanwhile (client, runtime, sockets), per action.
+    out.insert(
+        "allocs_per_action".into(),
+        Value::from((allocated.allocations + allocated.reallocations) as f64 / n as f64),
+    );
+    out.insert(
+        "alloc_bytes_per_action".into(),
+        Value::from(allocated.bytes_allocated as f64 / n as f64),
     );
     Ok(out)
 }
