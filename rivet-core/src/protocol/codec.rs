@@ -17,6 +17,8 @@
 //! assert_eq!(reply, ToClient::ActionResponse { id: 0, output: json!(7) });
 //! ```
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::envelope::{self, ToClientRaw};
@@ -285,6 +287,51 @@ pub fn decode_http_error(body: &[u8], encoding: Encoding) -> Result<ErrorBody, E
         }
         Encoding::Bare => schema::decode_http_error(body),
     }
+}
+
+/// Encodes one dynamic payload (an argument list, a queue body) the way it travels inside a
+/// message of `encoding`: JSON text for json, a CBOR document for cbor and bare, with the compat
+/// tags applied (bytes as `["$Uint8Array",…]`, integers beyond 2^53 as `["$BigInt",…]`).
+///
+/// ```
+/// use rivet_core::protocol::encode_payload;
+/// use rivet_core::{Bytes, Encoding};
+///
+/// let json = encode_payload(&(Bytes::from(vec![1u8, 2, 3]), u64::MAX), Encoding::Json).unwrap();
+/// assert_eq!(json, br#"[["$Uint8Array","AQID"],["$BigInt","18446744073709551615"]]"#);
+/// ```
+pub fn encode_payload<T: Serialize + ?Sized>(
+    value: &T,
+    encoding: Encoding,
+) -> Result<Vec<u8>, Error> {
+    Payload::encode(value, Format::of(encoding))
+        .map(|p| p.bytes().to_vec())
+        .map_err(|e| Error::encode("payload", e))
+}
+
+/// Decodes one dynamic payload (an action output, event arguments) as it travels inside a
+/// message of `encoding`, straight into `T`, reviving the compat tags on the way (see
+/// [`compat`](super::compat); bigints into any integer type they fit, `Uint8Array`s into
+/// [`Bytes`](crate::Bytes)). Empty input reads as `null`.
+///
+/// ```
+/// use rivet_core::protocol::decode_payload;
+/// use rivet_core::{Bytes, Encoding};
+///
+/// let text = br#"[["$Uint8Array","AQID"],["$BigInt","18446744073709551621"]]"#;
+/// let (bytes, n): (Bytes, u128) = decode_payload(text, Encoding::Json).unwrap();
+/// assert_eq!((&bytes[..], n), (&[1u8, 2, 3][..], (1u128 << 64) + 5));
+/// assert!(decode_payload::<(Bytes, u64)>(text, Encoding::Json).is_err());
+/// ```
+pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8], encoding: Encoding) -> Result<T, Error> {
+    PayloadRef::new(bytes, Format::of(encoding))
+        .decode()
+        .map_err(|e| {
+            Error::decode(
+                "payload",
+                format_args!("expected {}: {e}", std::any::type_name::<T>()),
+            )
+        })
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{
-    self, DeserializeSeed, Deserializer, EnumAccess, IgnoredAny, IntoDeserializer, MapAccess,
-    SeqAccess, VariantAccess, Visitor,
+    self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
+    VariantAccess, Visitor,
 };
 
 /// One item of a JSON or CBOR document.
@@ -106,9 +106,67 @@ impl<'de> Visitor<'de> for ContentVisitor {
         Ok(Content::Map(entries))
     }
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Content, A::Error> {
-        // ciborium presents a CBOR tag as an enum: keep the tagged item, drop the tag.
-        let (_tag, variant): (IgnoredAny, _) = data.variant()?;
-        variant.newtype_variant_seed(ContentSeed)
+        tagged(data)
+    }
+}
+
+/// A CBOR tag, as ciborium presents it (an enum whose variant is the tag number): bignums
+/// (tags 2 and 3 on a byte string) become integers, any other tag is dropped.
+pub(crate) fn tagged<'de, A: EnumAccess<'de>>(data: A) -> Result<Content, A::Error> {
+    let (tag, variant): (TagNumber, _) = data.variant()?;
+    let content = variant.newtype_variant_seed(ContentSeed)?;
+    match (tag.0, content) {
+        (Some(tag @ (TAG_POSITIVE_BIGNUM | TAG_NEGATIVE_BIGNUM)), Content::Bytes(bytes)) => {
+            bignum(tag == TAG_NEGATIVE_BIGNUM, &bytes).map_err(de::Error::custom)
+        }
+        (_, content) => Ok(content),
+    }
+}
+
+/// CBOR bignum tags (RFC 8949 §3.4.3).
+const TAG_POSITIVE_BIGNUM: u64 = 2;
+const TAG_NEGATIVE_BIGNUM: u64 = 3;
+
+/// A bignum's value, as `cbor_decode` reads it: up to 128 bits.
+fn bignum(negative: bool, bytes: &[u8]) -> Result<Content, String> {
+    let significant = bytes
+        .iter()
+        .position(|&b| b != 0)
+        .map_or(&[][..], |start| &bytes[start..]);
+    if significant.len() > 16 {
+        return Err(format!(
+            "CBOR bignum of {} bytes is larger than 128 bits",
+            significant.len()
+        ));
+    }
+    let magnitude = significant
+        .iter()
+        .fold(0u128, |acc, &b| (acc << 8) | u128::from(b));
+    if !negative {
+        return Ok(Content::U128(magnitude));
+    }
+    // A negative bignum encodes -1 - magnitude.
+    i128::try_from(magnitude)
+        .map(|m| Content::I128(-1 - m))
+        .map_err(|_| format!("CBOR bignum -1-{magnitude} is below the 128-bit range"))
+}
+
+/// The variant of ciborium's tag enum: the tag number.
+struct TagNumber(Option<u64>);
+
+impl<'de> de::Deserialize<'de> for TagNumber {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TagNumber;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a CBOR tag number")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<TagNumber, E> {
+                Ok(TagNumber(Some(v)))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

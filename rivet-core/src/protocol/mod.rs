@@ -31,8 +31,9 @@ pub(crate) use payload::{Format, Payload, PayloadRef};
 
 pub use codec::{
     cbor_decode, cbor_decode_compat, cbor_encode, cbor_encode_compat, decode_http_action_response,
-    decode_http_error, decode_http_queue_response, decode_to_client, encode_http_action_request,
-    encode_http_queue_request, encode_to_server, WireFrame,
+    decode_http_error, decode_http_queue_response, decode_payload, decode_to_client,
+    encode_http_action_request, encode_http_queue_request, encode_payload, encode_to_server,
+    WireFrame,
 };
 
 /// The wire encoding used for action, queue and connection messages.

@@ -357,3 +357,225 @@ impl Serializer for ShapeProbe {
         Err(Shape::Single)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::protocol::compat::{revive, to_wire};
+    use crate::Bytes;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn both(value: &Value) -> [Payload; 2] {
+        [Format::Json, Format::Cbor].map(|format| {
+            let bytes = match format {
+                Format::Json => serde_json::to_vec(value).unwrap(),
+                Format::Cbor => crate::protocol::cbor_encode(value).unwrap(),
+            };
+            Payload { format, bytes }
+        })
+    }
+
+    #[test]
+    fn values_read_exactly_as_revive_makes_them() {
+        for wire in [
+            json!(["$BigInt", "18446744073709551616"]),
+            json!(["$BigInt", "-9223372036854775809"]),
+            json!(["$BigInt", "7"]),
+            json!(["$Uint8Array", "AQID"]),
+            json!({"a": ["$ArrayBuffer", "AQI"], "b": ["$Undefined", 0]}),
+            json!(["$Set", [1, ["$BigInt", "5"], ["$$x", 2]]]),
+            json!(["$$x", 1]),
+            json!(["$$$y", ["$BigInt", "3"]]),
+            json!([["$$x", 1], "$", ["$"], ["$a", 1, 2]]),
+            json!({"f": 5000000000.0, "g": 0.5, "h": -12, "i": null, "j": -0.0}),
+            json!([1e300, 2.0, -4294967297.0]),
+            json!(null),
+        ] {
+            let expected = revive(wire.clone()).unwrap();
+            for payload in both(&wire) {
+                assert_eq!(payload.as_ref().to_value().unwrap(), expected, "{wire}");
+            }
+        }
+        for bad in [
+            json!(["$Date", "x"]),
+            json!(["$BigInt", "12a"]),
+            json!(["$Uint8Array", 5]),
+            json!({"k": ["$Set", 1]}),
+        ] {
+            for payload in both(&bad) {
+                let err = payload.as_ref().to_value().unwrap_err();
+                assert!(revive(bad.clone()).is_err());
+                assert!(!err.is_empty(), "{bad}");
+            }
+        }
+    }
+
+    #[test]
+    fn typed_reads_revive_bigints_bytes_and_escapes() {
+        let wire = json!([
+            ["$Uint8Array", "AQID"],
+            ["$BigInt", "18446744073709551621"],
+            ["$BigInt", "-1180591620717411303424"],
+            ["$Undefined", 0],
+            ["$$x", 1],
+            ["$Set", ["a", "b"]],
+            5000000000.0
+        ]);
+        type T = (
+            Bytes,
+            u128,
+            i128,
+            Option<u8>,
+            (String, i32),
+            Vec<String>,
+            u64,
+        );
+        for payload in both(&wire) {
+            let t: T = payload.as_ref().decode().unwrap();
+            assert_eq!(
+                t,
+                (
+                    Bytes::from(vec![1u8, 2, 3]),
+                    (1u128 << 64) + 5,
+                    -(1i128 << 70),
+                    None,
+                    ("$x".to_owned(), 1),
+                    vec!["a".to_owned(), "b".to_owned()],
+                    5_000_000_000
+                )
+            );
+            let err = payload.as_ref().decode::<(Bytes, u64)>().unwrap_err();
+            assert!(err.contains("18446744073709551621"), "{err}");
+        }
+        // Bytes asked as a sequence of numbers.
+        for payload in both(&json!([["$Uint8Array", "AQID"]])) {
+            let v: (Vec<u8>,) = payload.as_ref().decode().unwrap();
+            assert_eq!(v.0, [1, 2, 3]);
+        }
+    }
+
+    #[test]
+    fn options_enums_and_maps_read_through_the_tags() {
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        enum E {
+            Unit,
+            Pair(i64, String),
+            Named { n: Option<u64>, b: Bytes },
+        }
+        let wire = json!([
+            "Unit",
+            {"Pair": [["$BigInt", "5"], "$"]},
+            {"Named": {"n": ["$BigInt", "18446744073709551615"], "b": ["$Uint8Array", ""]}},
+            {"Named": {"n": null, "b": [1, 2]}}
+        ]);
+        for payload in both(&wire) {
+            let v: Vec<E> = payload.as_ref().decode().unwrap();
+            assert_eq!(
+                v,
+                vec![
+                    E::Unit,
+                    E::Pair(5, "$".into()),
+                    E::Named {
+                        n: Some(u64::MAX),
+                        b: Bytes::new()
+                    },
+                    E::Named {
+                        n: None,
+                        b: Bytes::from(vec![1u8, 2])
+                    },
+                ]
+            );
+        }
+        let wire = json!({"a": ["$BigInt", "9007199254740993"], "b": null, "c": ["$$x", 1]});
+        for payload in both(&wire) {
+            let m: BTreeMap<String, Option<Value>> = payload.as_ref().decode().unwrap();
+            assert_eq!(m["a"], Some(json!(9007199254740993u64)));
+            assert_eq!(m["b"], None);
+            assert_eq!(m["c"], Some(json!(["$x", 1])));
+            let o: Option<(String, u64)> = PayloadRef::new(b"", payload.format()).decode().unwrap();
+            assert_eq!(o, None);
+        }
+    }
+
+    #[test]
+    fn typed_values_round_trip_through_their_wire_form() {
+        let value = (
+            Bytes::from(vec![0u8, 255]),
+            u64::MAX,
+            i64::MIN,
+            i128::MIN,
+            u128::MAX,
+            ("$x".to_owned(), vec![Some(1.5), None]),
+        );
+        for format in [Format::Json, Format::Cbor] {
+            let payload = Payload::encode(&value, format).unwrap();
+            let back: (Bytes, u64, i64, i128, u128, (String, Vec<Option<f64>>)) =
+                payload.as_ref().decode().unwrap();
+            assert_eq!(back, value);
+            // What the tree path makes of the same bytes.
+            let tree = payload.as_ref().to_value().unwrap();
+            assert_eq!(tree[5], json!(["$x", [1.5, null]]));
+        }
+        let v = json!([1, ["$y", 2], {"k": u64::MAX}]);
+        for format in [Format::Json, Format::Cbor] {
+            let payload = Payload::encode(&v, format).unwrap();
+            assert_eq!(payload.as_ref().to_value().unwrap(), v);
+            let expected = to_wire(&v, crate::Encoding::Bare);
+            let raw: Value = match format {
+                Format::Json => serde_json::from_slice(&payload.bytes).unwrap(),
+                Format::Cbor => crate::protocol::cbor_decode(&payload.bytes).unwrap(),
+            };
+            assert_eq!(raw, expected);
+        }
+    }
+
+    #[test]
+    fn args_spread_tuples_and_wrap_single_values() {
+        let json = |v: &dyn erased::Ser| String::from_utf8(v.args_json()).unwrap();
+        assert_eq!(json(&()), "[]");
+        assert_eq!(json(&Option::<i32>::None), "[]");
+        assert_eq!(json(&(1, "a")), r#"[1,"a"]"#);
+        assert_eq!(json(&(vec![1, 2],)), "[[1,2]]");
+        assert_eq!(json(&vec![1, 2]), "[1,2]");
+        assert_eq!(json(&5), "[5]");
+        assert_eq!(json(&u64::MAX), r#"[["$BigInt","18446744073709551615"]]"#);
+        assert_eq!(json(&Bytes::from(vec![1u8])), r#"[["$Uint8Array","AQ=="]]"#);
+        assert_eq!(json(&json!({"a": 1})), r#"[{"a":1}]"#);
+        assert_eq!(json(&("$x", 1)), r#"["$$x",1]"#);
+        assert_eq!(json(&(None::<u8>,)), "[null]");
+    }
+
+    /// Object-safe access to `Payload::args` for the table above.
+    mod erased {
+        pub trait Ser {
+            fn args_json(&self) -> Vec<u8>;
+        }
+        impl<T: serde::Serialize> Ser for T {
+            fn args_json(&self) -> Vec<u8> {
+                super::Payload::args(self, super::Format::Json)
+                    .unwrap()
+                    .bytes
+            }
+        }
+    }
+
+    #[test]
+    fn arg_reads_one_element_or_falls_back() {
+        for payload in both(&json!([1, ["$BigInt", "18446744073709551616"], "x"])) {
+            let p = payload.as_ref();
+            assert_eq!(p.arg::<u8>(0).unwrap().unwrap(), 1);
+            assert_eq!(p.arg::<u128>(1).unwrap().unwrap(), 1u128 << 64);
+            assert_eq!(p.arg::<Option<u8>>(7).unwrap().unwrap(), None);
+            assert!(p.arg::<u8>(2).unwrap().is_err());
+        }
+        // An escaped pair or a single value: read through the values.
+        for payload in both(&json!(["$$x", 1])) {
+            assert!(payload.as_ref().arg::<String>(0).is_none());
+        }
+        for payload in both(&json!(5)) {
+            assert!(payload.as_ref().arg::<u8>(0).is_none());
+        }
+    }
+}

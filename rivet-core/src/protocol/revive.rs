@@ -280,9 +280,8 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Adapt<V> {
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
-        // ciborium presents a CBOR tag as an enum: read the tagged item, drop the tag.
-        let (_tag, variant): (IgnoredAny, _) = data.variant()?;
-        let content = variant.newtype_variant_seed(ContentSeed)?;
+        // ciborium presents a CBOR tag as an enum: a bignum's value, or the tagged item.
+        let content = super::content::tagged(data)?;
         replay(content, self.hint, self.visitor)
     }
 
