@@ -19,11 +19,11 @@ step "clippy (native, all targets)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "clippy (wasm32: rivet-core, the hook crates and the browser tests)"
-cargo clippy -p rivet-core -p rivet-leptos -p rivet-dioxus --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p rivet-client -p rivet-client-leptos -p rivet-client-dioxus --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p rivet-wasm-tests --target wasm32-unknown-unknown --tests --locked -- -D warnings
 
 step "the wasm32 build pulls no native-only crates"
-if cargo tree -p rivet-core --target wasm32-unknown-unknown -e normal --locked \
+if cargo tree -p rivet-client --target wasm32-unknown-unknown -e normal --locked \
     | grep -E '^[^a-z]*(tokio|mio|reqwest|rustls|tokio-tungstenite|getrandom) v'; then
   echo "native-only crates in the wasm32 dependency tree (above)" >&2
   exit 1
@@ -39,7 +39,7 @@ for example in leptos-counter dioxus-counter; do
 done
 
 step "docs (warnings denied)"
-RUSTDOCFLAGS="-D warnings" cargo doc -p rivet-core -p rivet-leptos -p rivet-dioxus --no-deps --locked --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc -p rivet-client -p rivet-client-leptos -p rivet-client-dioxus --no-deps --locked --quiet
 
 # Every process the suite starts inherits this id, rivet-engine included: the orphan check at
 # the end counts only the engines of this run, not other RivetKit servers on the machine.
