@@ -95,6 +95,16 @@ step "the demo serves its pages"
 RIVET_DEMO_CHECK=1 RIVET_DEMO_PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')" \
   bash scripts/demo.sh
 
+step "packaging: every published crate as crates.io and docs.rs see it (scripts/package.sh)"
+package_started=$SECONDS
+bash scripts/package.sh
+echo "packaging took $((SECONDS - package_started)) s"
+
+step "minimum supported Rust versions, native and wasm32 (scripts/msrv.sh)"
+msrv_started=$SECONDS
+bash scripts/msrv.sh
+echo "MSRV checks took $((SECONDS - msrv_started)) s (toolchain downloads included)"
+
 step "no orphaned rivet-engine"
 # Servers of test binaries are stopped by their harness (or its watchdog, within seconds).
 for _ in $(seq 1 40); do
