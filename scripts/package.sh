@@ -81,9 +81,13 @@ EOF
 #    crate being packaged against the other packages of the same run, not crates.io).
 package_args=()
 for crate in "${PUBLISHED_CRATES[@]}"; do package_args+=(-p "$crate"); done
-cargo package --locked "${package_args[@]}"
+# The tests and benches stay in the repository (they need the workspace's test server), so
+# cargo's "ignoring test/benchmark … not included in the published package" is expected.
+cargo package --locked "${package_args[@]}" \
+  2> >(grep -v -E '^warning: ignoring (test|benchmark|example) `[^`]*` as `[^`]*` is not included in the published package$' >&2)
 
 # 3. README and LICENSE inside each package; docs for every docs.rs target.
+host="$(rustc -vV | sed -n 's/^host: //p')"
 # One line per crate: name, version, docs.rs targets.
 crates_info="$(node -e '
   const meta = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -104,7 +108,10 @@ for target in $(awk '{for (i = 3; i <= NF; i++) print $i}' <<<"$crates_info" | s
     doc_args+=(-p "$crate")
   done
   echo "docs for $target: ${doc_args[*]}"
-  RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet --target "$target" "${doc_args[@]}"
+  # The host's docs without --target: the same build as the suite's docs step, not a second one.
+  target_args=(--target "$target")
+  [ "$target" = "$host" ] && target_args=()
+  RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet "${target_args[@]}" "${doc_args[@]}"
 done
 
 # 4. Nothing refers outside the repository: no `../shared`, and every relative Markdown link
