@@ -932,7 +932,11 @@ mod tests {
                 assert!(encoded.is_ok() && http.is_ok());
                 continue;
             }
-            for err in [built.map(|_| ()).unwrap_err(), encoded.unwrap_err(), http.unwrap_err()] {
+            for err in [
+                built.map(|_| ()).unwrap_err(),
+                encoded.unwrap_err(),
+                http.unwrap_err(),
+            ] {
                 let Error::InvalidInput {
                     field,
                     value,
