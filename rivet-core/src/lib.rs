@@ -38,6 +38,7 @@
 // In the browser everything runs on one thread; `Arc` keeps one type for both targets.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
+mod b64;
 pub mod client;
 pub mod config;
 pub mod connection;
