@@ -2,6 +2,8 @@
 //! a connection and for events: bytes travel as `Uint8Array`, wide integers as `bigint`, and a
 //! mismatch names the action (or event), the actor and the expected type.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::sync::OnceLock;

@@ -4,6 +4,10 @@
 //! [`compat::to_wire`](super::compat::to_wire); incoming ones (outputs, event arguments, error
 //! metadata, queue responses) through [`compat::revive`](super::compat::revive).
 //!
+//! Each encoding is compiled in by the cargo feature of its name; for one that is compiled out
+//! these functions return [`Error::InvalidInput`] (see [`Encoding::is_compiled`]). HTTP error
+//! bodies decode as JSON in every build: the gateway's own errors are JSON.
+//!
 //! ```
 //! use rivet_core::protocol::{decode_to_client, encode_to_server, ToClient, ToServer, WireFrame};
 //! use rivet_core::Encoding;
@@ -23,7 +27,9 @@ use serde_json::Value;
 
 use super::envelope::{self, ToClientRaw};
 use super::payload::{Format, Payload, PayloadRef};
-use super::{schema, tree};
+#[cfg(feature = "bare")]
+use super::schema;
+use super::tree;
 use super::{Encoding, ErrorBody, QueueSendRequest, QueueSendResponse, ToClient, ToServer};
 use crate::Error;
 
@@ -113,9 +119,12 @@ pub fn encode_to_server(msg: &ToServer, encoding: Encoding) -> Result<WireFrame,
                 "CBOR ToServer message",
             )
             .map(WireFrame::Binary),
+            #[cfg(feature = "bare")]
             Encoding::Bare => Ok(WireFrame::Binary(schema::encode_subscription_request(
                 event_name, *subscribe,
             ))),
+            #[cfg(not(feature = "bare"))]
+            Encoding::Bare => Err(encoding.not_compiled()),
         },
     }
 }
@@ -256,12 +265,21 @@ pub fn decode_http_queue_response(
     encoding: Encoding,
 ) -> Result<QueueSendResponse, Error> {
     match encoding {
-        Encoding::Json | Encoding::Cbor => {
-            const WHAT: &str = "HttpQueueSendResponse";
-            tree::http_queue_response(tree::from_bytes(body, encoding, WHAT)?, WHAT)
-        }
+        #[cfg(feature = "json")]
+        Encoding::Json => tree_http_queue_response(body, encoding),
+        #[cfg(feature = "cbor")]
+        Encoding::Cbor => tree_http_queue_response(body, encoding),
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::decode_http_queue_response(body),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
+}
+
+#[cfg(any(feature = "json", feature = "cbor"))]
+fn tree_http_queue_response(body: &[u8], encoding: Encoding) -> Result<QueueSendResponse, Error> {
+    const WHAT: &str = "HttpQueueSendResponse";
+    tree::http_queue_response(tree::from_bytes(body, encoding, WHAT)?, WHAT)
 }
 
 /// Decodes an HTTP error body: `{group, code, message, metadata?, actor?}`.
@@ -280,12 +298,16 @@ pub fn decode_http_queue_response(
 /// assert!(err.actor.is_none());
 /// ```
 pub fn decode_http_error(body: &[u8], encoding: Encoding) -> Result<ErrorBody, Error> {
+    const WHAT: &str = "HTTP error body";
     match encoding {
-        Encoding::Json | Encoding::Cbor => {
-            const WHAT: &str = "HTTP error body";
-            tree::http_error(tree::from_bytes(body, encoding, WHAT)?, WHAT)
-        }
+        // Always compiled in: the gateway's own errors are JSON whatever the encoding.
+        Encoding::Json => tree::http_error(tree::from_bytes(body, encoding, WHAT)?, WHAT),
+        #[cfg(feature = "cbor")]
+        Encoding::Cbor => tree::http_error(tree::from_bytes(body, encoding, WHAT)?, WHAT),
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::decode_http_error(body),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
 }
 

@@ -13,8 +13,10 @@ use serde_json::{Map, Value};
 
 use super::cbor_item::{self, write_bool, write_map, write_text, write_uint};
 use super::payload::{Format, Payload, PayloadRef};
+#[cfg(feature = "bare")]
+use super::schema;
 use super::tree::{self, Fields};
-use super::{schema, Encoding, ErrorBody, WireFrame};
+use super::{Encoding, ErrorBody, WireFrame};
 use crate::Error;
 
 /// A message from the server, with the payloads of actions and events still encoded.
@@ -92,9 +94,12 @@ pub(crate) fn encode_action_request(
             write_text(&mut out, name);
             Ok(WireFrame::Binary(out))
         }
+        #[cfg(feature = "bare")]
         Encoding::Bare => Ok(WireFrame::Binary(schema::encode_action_request(
             id, name, args,
         ))),
+        #[cfg(not(feature = "bare"))]
+        Encoding::Bare => Err(encoding.not_compiled()),
     }
 }
 
@@ -117,7 +122,10 @@ pub(crate) fn encode_http_action(args: &Payload, encoding: Encoding) -> Result<V
             out.extend_from_slice(args);
             out
         }
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::encode_http_action_payload(args),
+        #[cfg(not(feature = "bare"))]
+        Encoding::Bare => return Err(encoding.not_compiled()),
     })
 }
 
@@ -175,7 +183,10 @@ pub(crate) fn encode_http_queue(
             }
             out
         }
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::encode_http_queue_payload(body, name, wait, timeout_ms),
+        #[cfg(not(feature = "bare"))]
+        Encoding::Bare => return Err(encoding.not_compiled()),
     })
 }
 
@@ -187,7 +198,10 @@ pub(crate) fn decode_to_client_raw(
     let what = match encoding {
         Encoding::Json => "JSON ToClient message",
         Encoding::Cbor => "CBOR ToClient message",
+        #[cfg(feature = "bare")]
         Encoding::Bare => return schema::decode_to_client_raw(bytes),
+        #[cfg(not(feature = "bare"))]
+        Encoding::Bare => return Err(encoding.not_compiled()),
     };
     let format = Format::of(encoding);
     let (_, body) = object(bytes, format, what, "message", "body")?;
@@ -242,7 +256,10 @@ pub(crate) fn decode_http_action_output(
             let (_, output) = object(body, format, WHAT, "response", "output")?;
             Ok(PayloadRef::new(output.unwrap_or_default(), format))
         }
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::decode_http_action_output(body),
+        #[cfg(not(feature = "bare"))]
+        Encoding::Bare => Err(encoding.not_compiled()),
     }
 }
 

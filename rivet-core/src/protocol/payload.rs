@@ -140,7 +140,7 @@ impl<'a> PayloadRef<'a> {
 
     /// The payload as a user value: what [`compat::revive`](super::compat::revive) makes of
     /// the decoded tree.
-    pub(crate) fn to_value(&self) -> Result<Value, String> {
+    pub(crate) fn to_value(self) -> Result<Value, String> {
         self.decode()
     }
 
@@ -511,8 +511,8 @@ mod tests {
         );
         for format in [Format::Json, Format::Cbor] {
             let payload = Payload::encode(&value, format).unwrap();
-            let back: (Bytes, u64, i64, i128, u128, (String, Vec<Option<f64>>)) =
-                payload.as_ref().decode().unwrap();
+            type Back = (Bytes, u64, i64, i128, u128, (String, Vec<Option<f64>>));
+            let back: Back = payload.as_ref().decode().unwrap();
             assert_eq!(back, value);
             // What the tree path makes of the same bytes.
             let tree = payload.as_ref().to_value().unwrap();

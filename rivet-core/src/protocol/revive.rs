@@ -25,11 +25,8 @@ use serde::de::{
     VariantAccess, Visitor,
 };
 
-use super::compat::{
-    ARRAY_BUFFER, BASE64, BIGINT, MAX_EXACT_JS_INTEGER, SET, UINT8_ARRAY, UNDEFINED,
-};
+use super::compat::{ARRAY_BUFFER, BIGINT, MAX_EXACT_JS_INTEGER, SET, UINT8_ARRAY, UNDEFINED};
 use super::content::{Content, ContentDe, ContentSeed, ContentSeq};
-use base64::Engine as _;
 
 /// What the caller's type asked for: it decides how a revived value is handed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,7 +358,8 @@ impl<'de, V: Visitor<'de>> Adapt<V> {
             BIGINT => self.bigint(payload),
             UINT8_ARRAY | ARRAY_BUFFER => match payload {
                 Content::Str(b64) => {
-                    let bytes = BASE64.decode(b64.as_bytes()).map_err(|e| {
+                    let bytes = crate::b64::decode(b64.as_bytes(), crate::b64::Padding::Optional)
+                        .map_err(|e| {
                         E::custom(format_args!("{tag} payload is not valid base64: {e}"))
                     })?;
                     self.bytes(bytes)

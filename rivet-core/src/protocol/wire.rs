@@ -14,11 +14,10 @@
 //! * map keys become strings, non-finite floats `null`, and every type serializes in its
 //!   human-readable form (as it does into a `Value`).
 
-use base64::Engine as _;
 use serde::ser::{self, Error as _, Serialize, Serializer};
 use serde_json::Value;
 
-use super::compat::{BASE64, BIGINT, MAX_EXACT_JS_INTEGER, UINT8_ARRAY};
+use super::compat::{BIGINT, MAX_EXACT_JS_INTEGER, UINT8_ARRAY};
 
 /// A value to serialize in its wire form.
 pub(crate) struct Wire<'a, T: ?Sized>(pub &'a T);
@@ -162,7 +161,7 @@ impl<S: Serializer> Serializer for WireSerializer<S> {
         use ser::SerializeTuple as _;
         let mut pair = self.inner.serialize_tuple(2)?;
         pair.serialize_element(UINT8_ARRAY)?;
-        pair.serialize_element(&BASE64.encode(v))?;
+        pair.serialize_element(&crate::b64::encode(v))?;
         pair.end()
     }
     fn serialize_none(self) -> Result<S::Ok, S::Error> {
