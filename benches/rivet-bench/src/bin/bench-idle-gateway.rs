@@ -3,7 +3,9 @@
 //! as its own process so that its memory is not the contender's. Every WebSocket is accepted
 //! (subprotocol `rivet`), gets `Init` in the client's encoding, and then has every action
 //! answered with `0` (the contenders' warm-up `getCount`); pings are answered by the socket.
-//! `GET /metadata` is answered `404` (the client keeps its endpoint), other HTTP requests `404`.
+//! `GET /metadata` is answered as the local engine does (`{"runtime":"engine","version":…}`,
+//! nothing to switch to: the JS client retries until it gets an answer), other HTTP requests
+//! `404`.
 //!
 //! Prints `http://127.0.0.1:PORT` on its first stdout line, then serves until its stdin
 //! closes (the harness holds the pipe and drops it at the end of the figure).
@@ -18,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 fn main() {
-    let gateway = HostileGateway::start(|incoming| async move {
+    let gateway = HostileGateway::start_with_metadata(|incoming| async move {
         match incoming {
             Incoming::WebSocket(upgrade) => {
                 let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
@@ -26,6 +28,15 @@ fn main() {
                 socket.send_init().await;
                 socket
                     .serve_actions(|_, _| serde_json::Value::from(0))
+                    .await;
+            }
+            Incoming::Http(request) if request.path().starts_with("/metadata") => {
+                request
+                    .respond(
+                        200,
+                        &[("content-type", "application/json")],
+                        r#"{"runtime":"engine","version":"2.3.19"}"#,
+                    )
                     .await;
             }
             Incoming::Http(request) => {
