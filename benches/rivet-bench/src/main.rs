@@ -233,7 +233,10 @@ fn run() -> Result<(), String> {
     } else {
         None
     };
-    let endpoint = server.as_ref().map(TestServer::endpoint).unwrap_or_default();
+    let endpoint = server
+        .as_ref()
+        .map(TestServer::endpoint)
+        .unwrap_or_default();
     let stamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -637,10 +640,7 @@ fn summary(outcome: &Value) -> String {
         if let Some(map) = outcome.as_object() {
             for (k, v) in map {
                 if let Some(x) = v.as_f64() {
-                    if !matches!(
-                        k.as_str(),
-                        "n" | "rss_before" | "rss_after" | "ok_rounds"
-                    ) {
+                    if !matches!(k.as_str(), "n" | "rss_before" | "rss_after" | "ok_rounds") {
                         parts.push(format!("{k}={}", fmt_num(x)));
                     }
                 }

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use rivet_bench::heap::{self, CountingAlloc};
 use rivet_bench::{
-    cpu_time, emit, latency_metrics, metric, rss_bytes, ContenderArgs, Figure, ACTOR,
-    IDLE_BATCH, IN_FLIGHT,
+    cpu_time, emit, latency_metrics, metric, rss_bytes, ContenderArgs, Figure, ACTOR, IDLE_BATCH,
+    IN_FLIGHT,
 };
 use rivet_core::{ActorConnection, ActorHandle, Client};
 use serde_json::{Map, Value};
