@@ -14,6 +14,7 @@ use crate::observable::Observable;
 use crate::rest::{self, CreateSpec};
 use crate::tracker::Connections;
 use crate::transport::HttpClient;
+use crate::typed::ActorKind;
 use crate::{Error, Result};
 
 /// A client for one RivetKit engine. Cheap to clone; clones share connections and settings.
@@ -125,13 +126,13 @@ impl Client {
     /// assert_eq!(room.name(), "chatRoom");
     /// # Ok::<(), rivet_core::Error>(())
     /// ```
-    pub fn get(&self, name: impl Into<String>, key: impl Into<ActorKey>) -> ActorHandle {
-        self.handle(name.into(), Target::Get { key: key.into() })
+    pub fn get<K: ActorKind>(&self, actor: K, key: impl Into<ActorKey>) -> K::Handle {
+        K::wrap(self.handle(actor.actor_name(), Target::Get { key: key.into() }))
     }
 
     /// A handle to actor `name` with `key`, created on first use if it does not exist.
-    pub fn get_or_create(&self, name: impl Into<String>, key: impl Into<ActorKey>) -> ActorHandle {
-        self.get_or_create_with(name, key, CreateOptions::default())
+    pub fn get_or_create<K: ActorKind>(&self, actor: K, key: impl Into<ActorKey>) -> K::Handle {
+        self.get_or_create_with(actor, key, CreateOptions::default())
     }
 
     /// Like [`get_or_create`](Self::get_or_create), with an input and region used if the
@@ -144,53 +145,53 @@ impl Client {
     /// let doc = client.get_or_create_with("document", "readme", options);
     /// # Ok::<(), rivet_core::Error>(())
     /// ```
-    pub fn get_or_create_with(
+    pub fn get_or_create_with<K: ActorKind>(
         &self,
-        name: impl Into<String>,
+        actor: K,
         key: impl Into<ActorKey>,
         options: CreateOptions,
-    ) -> ActorHandle {
-        self.handle(
-            name.into(),
+    ) -> K::Handle {
+        K::wrap(self.handle(
+            actor.actor_name(),
             Target::GetOrCreate {
                 key: key.into(),
                 spec: options.spec,
             },
-        )
+        ))
     }
 
     /// Creates a new actor `name` with `key` and returns a handle addressing it by id.
     /// Fails with the server's `actor.duplicate_key` error ([`Error::Actor`]) if one exists.
-    pub async fn create(
+    pub async fn create<K: ActorKind>(
         &self,
-        name: impl Into<String>,
+        actor: K,
         key: impl Into<ActorKey>,
-    ) -> Result<ActorHandle> {
-        self.create_with(name, key, CreateOptions::default()).await
+    ) -> Result<K::Handle> {
+        self.create_with(actor, key, CreateOptions::default()).await
     }
 
     /// Like [`create`](Self::create), with an input and region.
-    pub async fn create_with(
+    pub async fn create_with<K: ActorKind>(
         &self,
-        name: impl Into<String>,
+        actor: K,
         key: impl Into<ActorKey>,
         options: CreateOptions,
-    ) -> Result<ActorHandle> {
-        let name = name.into();
+    ) -> Result<K::Handle> {
+        let name = actor.actor_name();
         validate_name(&name)?;
         let key = key.into();
         let actor_id = rest::create(&self.inner, &name, &key, &options.spec).await?;
-        Ok(self.handle(name, Target::Id { actor_id }))
+        Ok(K::wrap(self.handle(name, Target::Id { actor_id })))
     }
 
     /// A handle to the actor with id `actor_id`.
-    pub fn get_for_id(&self, name: impl Into<String>, actor_id: impl Into<String>) -> ActorHandle {
-        self.handle(
-            name.into(),
+    pub fn get_for_id<K: ActorKind>(&self, actor: K, actor_id: impl Into<String>) -> K::Handle {
+        K::wrap(self.handle(
+            actor.actor_name(),
             Target::Id {
                 actor_id: actor_id.into(),
             },
-        )
+        ))
     }
 
     /// Closes every connection opened through this client (and its clones) and waits until
@@ -222,8 +223,8 @@ impl Client {
         self.inner.connections.live()
     }
 
-    fn handle(&self, name: String, target: Target) -> ActorHandle {
-        ActorHandle::new(self.inner.clone(), name, target)
+    fn handle(&self, name: impl Into<String>, target: Target) -> ActorHandle {
+        ActorHandle::new(self.inner.clone(), name.into(), target)
     }
 }
 

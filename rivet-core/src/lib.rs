@@ -1,18 +1,31 @@
 //! Rust client for [Rivet Actors](https://rivet.dev) (RivetKit 2.3).
 //!
-//! One API on native targets (tokio) and in the browser (wasm32). Address an actor by name and
-//! key, call its actions over HTTP, send to its queues, or talk to its raw HTTP handler:
+//! One API on native targets (tokio) and in the browser (wasm32). Declare an actor's interface
+//! once with [`actor`] and call it with compile-checked actions, events, params and input
+//! (see [`typed`]), over HTTP or a persistent connection:
 //!
 //! ```no_run
 //! # async fn demo() -> rivet_core::Result<()> {
-//! use rivet_core::Client;
+//! #[rivet_core::actor]
+//! pub trait Counter {
+//!     fn increment(amount: i64) -> i64;
+//!     #[event]
+//!     fn new_count(count: i64);
+//! }
 //!
-//! let client = Client::new("http://127.0.0.1:6420")?;
-//! let counter = client.get_or_create("counter", ["my-counter"]);
-//! let count: i64 = counter.action("increment", (1,)).await?;
+//! let client = rivet_core::Client::new("http://127.0.0.1:6420")?;
+//! let counter = client.get_or_create(Counter, ["my-counter"]);
+//! let count = counter.increment(1).await?;
 //! assert!(count >= 1);
+//!
+//! let live = counter.connect()?;
+//! let _listener = live.on(Counter::NEW_COUNT, |count| println!("count is {count}"));
 //! # Ok(()) }
 //! ```
+//!
+//! Without a declaration, address the actor by name and call actions by name, with any
+//! `serde` arguments: `client.get_or_create("counter", ["my-counter"])` gives an
+//! [`ActorHandle`] with `action::<i64>("increment", (1,))`.
 //!
 //! Errors are one enum, [`Error`], that can be asked what happened ([`Error::is_retryable`],
 //! [`Error::code`], [`Error::metadata`]). Keys the query gateway cannot carry (a part with `,`,
@@ -43,6 +56,10 @@ pub mod runtime;
 mod tls;
 mod tracker;
 mod transport;
+pub mod typed;
+
+#[cfg(feature = "macros")]
+pub use rivet_macros::actor;
 
 pub use client::{Client, CreateOptions};
 pub use config::{

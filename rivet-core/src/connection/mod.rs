@@ -245,6 +245,8 @@ pub(crate) struct Shared {
     pub(crate) commands: mpsc::UnboundedSender<Command>,
     next_action_id: AtomicU64,
     pub(crate) description: String,
+    /// The actor's name, for typed connections to check what they wrap.
+    pub(crate) actor_name: String,
 }
 
 impl Shared {
@@ -351,6 +353,7 @@ impl ActorConnection {
             commands: commands.clone(),
             next_action_id: AtomicU64::new(0),
             description: handle.describe(),
+            actor_name: handle.name().to_owned(),
         });
         let action_timeout = options.action_timeout;
         let tracker = handle.client().connections().register(commands.clone());
@@ -599,6 +602,26 @@ impl ActorConnection {
     fn disposed(&self) -> Error {
         Error::Disposed {
             what: format!("connection to {}", self.shared.description),
+        }
+    }
+
+    /// The name of the actor this connection talks to.
+    pub fn actor_name(&self) -> &str {
+        &self.shared.actor_name
+    }
+
+    /// Reports an error found outside the driver (a typed event payload that does not
+    /// decode) the way the driver reports its own: to the log and the `on_error` callbacks.
+    pub(crate) fn error_reporter(
+        &self,
+    ) -> impl Fn(&Error) + crate::typed::MaybeSend + crate::typed::MaybeSync + 'static {
+        let hooks = Arc::downgrade(&self.shared.hooks);
+        let description = self.shared.description.clone();
+        move |error: &Error| {
+            tracing::warn!(actor = %description, %error, "event payload rejected");
+            if let Some(hooks) = hooks.upgrade() {
+                hooks.error(error);
+            }
         }
     }
 
