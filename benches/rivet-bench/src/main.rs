@@ -153,7 +153,9 @@ fn parse_options() -> Result<Options, String> {
             return Err(format!("--base-bin {}: no such file", base.display()));
         }
         if !options.contenders.iter().any(|c| c == BASE) {
-            options.contenders.insert(2, BASE.to_string());
+            // Next to rivet-core (after the floor in the default order).
+            let at = options.contenders.len().min(2);
+            options.contenders.insert(at, BASE.to_string());
         }
     } else if options.contenders.iter().any(|c| c == BASE) {
         return Err(format!("contender {BASE} needs --base-bin PATH"));
