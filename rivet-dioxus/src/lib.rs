@@ -31,6 +31,16 @@
 //! `VirtualDom`'s thread (core's streams are bridged by tasks spawned on it), leases and
 //! subscriptions are released when the component unmounts, and nothing connects during
 //! server-side rendering (connections are made in effects).
+//!
+//! The features `json`, `cbor` and `bare` (all on by default) are rivet-core's wire encodings:
+//! a browser app that uses one keeps the other codecs out of its bundle with
+//! `rivet-dioxus = { version = "0.1", default-features = false, features = ["json"] }` (see
+//! [`rivet_core::Encoding::is_compiled`]).
+
+// The crate's README (shown by crates.io and docs.rs), its examples compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 mod input;
 mod options;
