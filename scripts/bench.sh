@@ -92,6 +92,9 @@ fi
 
 # --- 2. client figures ----------------------------------------------------------------------
 if [ "${RIVET_BENCH_SKIP_FIGURES:-0}" != "1" ]; then
+  # idle_memory holds one descriptor per connection (10,000 with --count idle_memory=10000):
+  # raise the soft limit to the hard one for the harness and its children.
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || log "could not raise the file limit (ulimit -n $(ulimit -n))"
   log "building the harness (release)"
   cargo build -q --release -p rivet-bench
   bundle_arg=()
