@@ -96,7 +96,7 @@ pub(crate) fn no_connection() -> Error {
 ///     let counter = use_actor("counter", "my-counter");
 ///     let mut count = use_signal(|| 0i64);
 ///     use_event(counter, "newCount", move |event| {
-///         count.set(event.args.first().and_then(|v| v.as_i64()).unwrap_or_default());
+///         count.set(event.arg::<i64>(0).unwrap_or_default());
 ///     });
 ///     rsx! {
 ///         p { "status: {counter.status}" }

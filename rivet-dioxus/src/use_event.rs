@@ -24,7 +24,7 @@ use crate::UseActor;
 /// fn Log() -> Element {
 ///     let counter = use_actor("counter", "my-counter");
 ///     let mut lines = use_signal(Vec::<String>::new);
-///     use_event(counter, "newCount", move |event| lines.write().push(format!("{:?}", event.args)));
+///     use_event(counter, "newCount", move |event| lines.write().push(format!("{:?}", event.args())));
 ///     rsx! { for line in lines.iter() { p { "{line}" } } }
 /// }
 /// ```
@@ -80,7 +80,7 @@ pub fn use_event(actor: UseActor, event: impl Into<String>, handler: impl FnMut(
 /// fn LastCount() -> Element {
 ///     let counter = use_actor("counter", "my-counter");
 ///     let last = use_latest_event(counter, "newCount");
-///     let text = last.read().as_ref().map(|e| format!("{:?}", e.args)).unwrap_or_default();
+///     let text = last.read().as_ref().map(|e| format!("{:?}", e.args())).unwrap_or_default();
 ///     rsx! { "last: {text}" }
 /// }
 /// ```

@@ -61,7 +61,13 @@ fn ChatStatus(props: AppProps) -> Element {
     let line = match ((chat.status)(), chat.error.cloned()) {
         (_, Some(error)) if error.code() == Some("unauthorized") => "Access denied".to_owned(),
         (ConnStatus::Connected, _) => match latest.read().as_ref() {
-            Some(event) => format!("Last message: {}", event.args[0]["text"]),
+            Some(event) => format!(
+                "Last message: {}",
+                event
+                    .args()
+                    .map(|a| a[0]["text"].to_string())
+                    .unwrap_or_default()
+            ),
             None => "Connected".to_owned(),
         },
         _ => "Connecting…".to_owned(),

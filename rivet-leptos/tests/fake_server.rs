@@ -42,7 +42,13 @@ fn chat_status(token: &str) -> Signal<String> {
     Signal::derive(move || match (actor.status.get(), actor.error.get()) {
         (_, Some(error)) if error.code() == Some("unauthorized") => "Access denied".to_owned(),
         (ConnStatus::Connected, _) => match latest.get() {
-            Some(event) => format!("Last message: {}", event.args[0]["text"]),
+            Some(event) => format!(
+                "Last message: {}",
+                event
+                    .args()
+                    .map(|a| a[0]["text"].to_string())
+                    .unwrap_or_default()
+            ),
             None => "Connected".to_owned(),
         },
         _ => "Connecting…".to_owned(),

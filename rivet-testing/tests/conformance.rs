@@ -147,10 +147,10 @@ async fn events_broadcast_to_subscribers_and_sent_to_one_connection() {
         ));
         let _: bool = live.action("sendToMe", ("hi",)).await.unwrap();
         let event = within(10, "direct", direct.next()).await.unwrap();
-        seen.push(format!("direct {:?}", event.args));
+        seen.push(format!("direct {:?}", event.args().unwrap()));
         let _: bool = live.action("multiArgEvent", ()).await.unwrap();
         let event = within(10, "multi", multi.next()).await.unwrap();
-        seen.push(format!("multi {:?}", event.args));
+        seen.push(format!("multi {:?}", event.args().unwrap()));
         live.dispose().await;
         seen
     })

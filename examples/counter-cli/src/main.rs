@@ -39,7 +39,7 @@ async fn main() -> Result<(), Error> {
     let _listener = conn.on("newCount", |event| {
         println!(
             "[event] newCount {}",
-            event.args.first().cloned().unwrap_or_default()
+            event.arg::<serde_json::Value>(0).unwrap_or_default()
         );
     });
     conn.ready().await?;

@@ -95,7 +95,12 @@ fn Chat(room: ReadSignal<String>, user: ReadSignal<String>, token: ReadSignal<St
         }
     });
     use_event(chat, "message", move |event| {
-        if let Some(line) = event.args.first().and_then(Line::from_value) {
+        if let Some(line) = event
+            .arg::<Value>(0)
+            .ok()
+            .as_ref()
+            .and_then(Line::from_value)
+        {
             lines.write().push(line);
         }
     });

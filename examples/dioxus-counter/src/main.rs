@@ -8,7 +8,6 @@
 
 use dioxus::prelude::*;
 use rivet_dioxus::{use_actor, use_actor_action, use_event, use_rivet_endpoint};
-use serde_json::Value;
 
 mod platform;
 
@@ -60,7 +59,7 @@ fn Counter(actor_key: String) -> Element {
         }
     });
     use_event(counter, "newCount", move |event| {
-        if let Some(n) = event.args.first().and_then(Value::as_i64) {
+        if let Ok(n) = event.arg::<i64>(0) {
             count.set(Some(n));
         }
     });
