@@ -65,7 +65,7 @@ where
         let mut record = Vec::new();
         for encoding in Encoding::ALL {
             let what = format!("{what} against the {server} server in {encoding}");
-            let seen = within(90, &what, scenario(endpoint.clone(), encoding)).await;
+            let seen = within(180, &what, scenario(endpoint.clone(), encoding)).await;
             record.extend(seen.into_iter().map(|s| format!("{encoding}: {s}")));
         }
         records.push((server, record));
