@@ -104,11 +104,22 @@ async fn server_conn_count(client: &Client, key: &str) -> i64 {
         .unwrap()
 }
 
+/// Creates the counter `key` through a stateless call first: those are retried, while a busy
+/// engine may time out the first route to a new actor of a socket (`route_resolve_query_timeout`).
+async fn create_counter(client: &Client, key: &str) {
+    client
+        .get_or_create(Counter, key)
+        .get_count()
+        .await
+        .unwrap();
+}
+
 #[test]
 fn typed_actions_events_and_action_hook() {
     run(async {
         let client = client();
         let key = unique_key("leptos-typed");
+        create_counter(&client, &key).await;
         let (owner, (counter, latest, increment, seen)) = mount(&client, || {
             let counter = use_actor(Counter, key.as_str());
             let seen = RwSignal::new(Vec::<i64>::new());
@@ -121,7 +132,14 @@ fn typed_actions_events_and_action_hook() {
         });
         // Called before the effect ran: waits for the connection.
         let first = counter.increment(2);
-        assert_eq!(first.await.unwrap(), 2);
+        let first = tokio::time::timeout(Duration::from_secs(25), first).await;
+        let first = first.unwrap_or_else(|_| {
+            panic!(
+                "the first call hung; state {:?}",
+                counter.state().get_untracked()
+            )
+        });
+        assert_eq!(first.unwrap(), 2);
         assert!(counter.is_connected().get_untracked());
         assert_eq!(counter.status().get_untracked(), ConnStatus::Connected);
         assert!(counter.connection().is_some());
@@ -163,6 +181,7 @@ fn event_handlers_see_the_components_context() {
     run(async {
         let client = client();
         let key = unique_key("leptos-context");
+        create_counter(&client, &key).await;
         let found = Rc::new(RefCell::new(Vec::<Option<&'static str>>::new()));
         let (owner, counter) = mount(&client, || {
             provide_context(Theme("dark"));
@@ -205,6 +224,7 @@ fn a_changing_create_input_keeps_the_one_socket() {
     run(async {
         let client = client();
         let key = unique_key("leptos-input");
+        create_counter(&client, &key).await;
         let input = RwSignal::new(1);
         let (owner, counter) = mount(&client, || {
             let key = key.clone();
@@ -239,6 +259,15 @@ fn a_params_function_reaches_stateless_calls() {
     run(async {
         let client = client();
         let room = unique_key("leptos-params-fn");
+        let params = ChatParams {
+            token: "secret".into(),
+            user: "ada".into(),
+        };
+        let warm = client
+            .get_or_create(ChatRoom, room.as_str())
+            .with_params(&params)
+            .unwrap();
+        warm.get_history().await.unwrap();
         let (owner, chat) = mount(&client, || {
             let room = room.clone();
             use_actor_with(move || {
@@ -310,6 +339,8 @@ fn changing_a_signal_key_reconnects_exactly_once() {
         let client = client();
         let first = unique_key("leptos-once-a");
         let second = unique_key("leptos-once-b");
+        create_counter(&client, &first).await;
+        create_counter(&client, &second).await;
         let key = RwSignal::new(first.clone());
         let (owner, counter) = mount(&client, || {
             use_actor_with(move || ActorOptions::new(Counter, key.get()))
