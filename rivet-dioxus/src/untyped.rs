@@ -38,12 +38,12 @@ pub struct UseActorReturn {
 impl UseActorReturn {
     pub(crate) fn from_core(core: Core) -> Self {
         Self {
-            state: core.state.into(),
-            status: core.status.into(),
-            is_connected: core.is_connected.into(),
-            error: core.error.into(),
-            connection: core.connection.into(),
-            handle: core.handle.into(),
+            state: core.read.state,
+            status: core.read.status,
+            is_connected: core.read.is_connected,
+            error: core.read.error,
+            connection: core.read.connection,
+            handle: core.read.handle,
             core,
         }
     }

@@ -92,7 +92,7 @@ where
 {
     let mut latest = use_signal(|| None::<P>);
     use_event(actor, event, move |payload| latest.set(Some(payload)));
-    latest.into()
+    use_hook(|| latest.into())
 }
 
 /// Calls `handler` for every `event` (the raw [`Event`] with its arguments) the actor of an
@@ -158,7 +158,7 @@ pub fn use_latest_event_untyped(
 ) -> ReadSignal<Option<Event>> {
     let mut latest = use_signal(|| None::<Event>);
     use_event_untyped(actor, event, move |event| latest.set(Some(event)));
-    latest.into()
+    use_hook(|| latest.into())
 }
 
 /// Subscribes with `subscribe` to every connection of `core` (the effect reads it, so the
