@@ -63,6 +63,9 @@ bundle_wasm() { # crate -> one JSON object
   [ -f "$wasm" ] || { printf '{"raw":null,"gzip":null,"note":"no .wasm output"}'; return; }
   rm -rf "$dist" && mkdir -p "$dist"
   wasm-bindgen --target web --no-typescript --out-dir "$dist" --out-name "$lib" "$wasm" >&2
+  # Kept for attribution: wasm-opt drops the name section that twiggy needs
+  # (python3 benches/twiggy-by-part.py target/bench/bundle/*/*.pre-opt.wasm).
+  cp "$dist/${lib}_bg.wasm" "$dist/${lib}_bg.pre-opt.wasm"
   local note="wasm-bindgen --target web"
   [ -n "$wasm_opt" ] || find_wasm_opt
   if [ -n "$wasm_opt" ]; then
@@ -100,6 +103,6 @@ fi
 # --- 3. codec micro-benchmarks ----------------------------------------------------------------
 if [ "${RIVET_BENCH_SKIP_CODECS:-0}" != "1" ]; then
   log "codec micro-benchmarks (criterion)"
-  cargo bench -q -p rivet-core --bench codecs -- --warm-up-time 1 --measurement-time 2 \
+  cargo bench -q -p rivet-client --bench codecs -- --warm-up-time 1 --measurement-time 2 \
     | tee "$out/codecs.txt"
 fi

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -532,9 +531,7 @@ impl ActorHandle {
                         if cbor.len() > self.inner.client.config().max_query_input_size() {
                             None
                         } else {
-                            Some(Some(
-                                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cbor),
-                            ))
+                            Some(Some(crate::b64::encode_url_safe_no_pad(&cbor)))
                         }
                     }
                     None => Some(None),

@@ -1,9 +1,8 @@
 //! The declaration read from the annotated trait: the actor's name and types, its actions,
 //! events and queues, checked for what would not work at run time.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::{
     Attribute, FnArg, Ident, ItemTrait, Pat, Path, ReturnType, TraitItem, TraitItemFn, Type,
@@ -263,41 +262,26 @@ fn member(function: TraitItemFn) -> syn::Result<(Kind, Member)> {
     ))
 }
 
-/// Two members with the same constant, or two of one kind with the same wire name, are
-/// mistakes the server would not report.
+/// Two members with the same Rust name would generate the same constant. (Two members with the
+/// same wire name are allowed: `#[action(name = "echo")]` on two signatures of a variadic
+/// action.)
 fn check_unique(declaration: &Declaration) -> syn::Result<()> {
-    let mut constants: HashMap<String, Span> = HashMap::new();
+    let mut constants: HashSet<String> = HashSet::new();
     let all = [
-        (Kind::Action, &declaration.actions),
-        (Kind::Event, &declaration.events),
-        (Kind::Queue, &declaration.queues),
+        &declaration.actions,
+        &declaration.events,
+        &declaration.queues,
     ];
-    for (kind, members) in all {
-        let mut wires: HashMap<&str, ()> = HashMap::new();
-        for member in members.iter() {
-            if constants
-                .insert(member.constant.to_string(), member.ident.span())
-                .is_some()
-            {
-                return Err(syn::Error::new(
-                    member.ident.span(),
-                    format!(
-                        "`{}` is declared twice (actions, events and queues share one namespace \
-                         of Rust names)",
-                        member.ident
-                    ),
-                ));
-            }
-            if wires.insert(&member.wire_name, ()).is_some() {
-                return Err(syn::Error::new(
-                    member.ident.span(),
-                    format!(
-                        "two {}s are called `{}` on the wire",
-                        kind.label(),
-                        member.wire_name
-                    ),
-                ));
-            }
+    for member in all.into_iter().flatten() {
+        if !constants.insert(member.constant.to_string()) {
+            return Err(syn::Error::new(
+                member.ident.span(),
+                format!(
+                    "`{}` is declared twice (actions, events and queues share one namespace of \
+                     Rust names)",
+                    member.ident
+                ),
+            ));
         }
     }
     Ok(())

@@ -290,8 +290,8 @@ impl Driver {
         let mut frames = Vec::new();
         let mut added: Vec<&String> = wanted.difference(&self.subscribed).collect();
         let mut removed: Vec<&String> = self.subscribed.difference(&wanted).collect();
-        added.sort();
-        removed.sort();
+        added.sort_unstable();
+        removed.sort_unstable();
         for (names, subscribe) in [(removed, false), (added, true)] {
             for name in names {
                 let message = ToServer::SubscriptionRequest {

@@ -4,6 +4,10 @@
 //! [`compat::to_wire`](super::compat::to_wire); incoming ones (outputs, event arguments, error
 //! metadata, queue responses) through [`compat::revive`](super::compat::revive).
 //!
+//! Each encoding is compiled in by the cargo feature of its name; for one that is compiled out
+//! these functions return [`Error::InvalidInput`] (see [`Encoding::is_compiled`]). HTTP error
+//! bodies decode as JSON in every build: the gateway's own errors are JSON.
+//!
 //! ```
 //! use rivet_core::protocol::{decode_to_client, encode_to_server, ToClient, ToServer, WireFrame};
 //! use rivet_core::Encoding;
@@ -19,7 +23,9 @@
 
 use serde_json::Value;
 
-use super::{schema, tree};
+#[cfg(feature = "bare")]
+use super::schema;
+use super::tree;
 use super::{Encoding, ErrorBody, QueueSendRequest, QueueSendResponse, ToClient, ToServer};
 use crate::Error;
 
@@ -89,19 +95,24 @@ impl WireFrame {
 /// ```
 pub fn encode_to_server(msg: &ToServer, encoding: Encoding) -> Result<WireFrame, Error> {
     match encoding {
+        #[cfg(feature = "json")]
         Encoding::Json => {
             let tree = tree::to_server(msg, encoding);
             serde_json::to_string(&tree)
                 .map(WireFrame::Text)
                 .map_err(|e| Error::encode("JSON ToServer message", e))
         }
+        #[cfg(feature = "cbor")]
         Encoding::Cbor => tree::to_bytes(
             &tree::to_server(msg, encoding),
             encoding,
             "CBOR ToServer message",
         )
         .map(WireFrame::Binary),
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::encode_to_server(msg).map(WireFrame::Binary),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
 }
 
@@ -122,15 +133,20 @@ pub fn encode_to_server(msg: &ToServer, encoding: Encoding) -> Result<WireFrame,
 /// ```
 pub fn decode_to_client(bytes: &[u8], encoding: Encoding) -> Result<ToClient, Error> {
     match encoding {
+        #[cfg(feature = "json")]
         Encoding::Json => {
             const WHAT: &str = "JSON ToClient message";
             tree::to_client(tree::from_bytes(bytes, encoding, WHAT)?, WHAT)
         }
+        #[cfg(feature = "cbor")]
         Encoding::Cbor => {
             const WHAT: &str = "CBOR ToClient message";
             tree::to_client(tree::from_bytes(bytes, encoding, WHAT)?, WHAT)
         }
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::decode_to_client(bytes),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
 }
 
@@ -149,13 +165,24 @@ pub fn decode_to_client(bytes: &[u8], encoding: Encoding) -> Result<ToClient, Er
 /// ```
 pub fn encode_http_action_request(args: &Value, encoding: Encoding) -> Result<Vec<u8>, Error> {
     match encoding {
-        Encoding::Json | Encoding::Cbor => tree::to_bytes(
-            &tree::http_action_request(args, encoding),
-            encoding,
-            "HttpActionRequest",
-        ),
+        #[cfg(feature = "json")]
+        Encoding::Json => tree_http_action_request(args, encoding),
+        #[cfg(feature = "cbor")]
+        Encoding::Cbor => tree_http_action_request(args, encoding),
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::encode_http_action_request(args),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
+}
+
+#[cfg(any(feature = "json", feature = "cbor"))]
+fn tree_http_action_request(args: &Value, encoding: Encoding) -> Result<Vec<u8>, Error> {
+    tree::to_bytes(
+        &tree::http_action_request(args, encoding),
+        encoding,
+        "HttpActionRequest",
+    )
 }
 
 /// Decodes the body of a successful stateless action call: the action's output.
@@ -170,11 +197,14 @@ pub fn encode_http_action_request(args: &Value, encoding: Encoding) -> Result<Ve
 /// ```
 pub fn decode_http_action_response(body: &[u8], encoding: Encoding) -> Result<Value, Error> {
     match encoding {
-        Encoding::Json | Encoding::Cbor => {
-            const WHAT: &str = "HttpActionResponse";
-            tree::http_action_response(tree::from_bytes(body, encoding, WHAT)?, WHAT)
-        }
+        #[cfg(feature = "json")]
+        Encoding::Json => tree_http_action_response(body, encoding),
+        #[cfg(feature = "cbor")]
+        Encoding::Cbor => tree_http_action_response(body, encoding),
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::decode_http_action_response(body),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
 }
 
@@ -202,13 +232,24 @@ pub fn encode_http_queue_request(
     encoding: Encoding,
 ) -> Result<Vec<u8>, Error> {
     match encoding {
-        Encoding::Json | Encoding::Cbor => tree::to_bytes(
-            &tree::http_queue_request(req, encoding),
-            encoding,
-            "HttpQueueSendRequest",
-        ),
+        #[cfg(feature = "json")]
+        Encoding::Json => tree_http_queue_request(req, encoding),
+        #[cfg(feature = "cbor")]
+        Encoding::Cbor => tree_http_queue_request(req, encoding),
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::encode_http_queue_request(req),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
+}
+
+#[cfg(any(feature = "json", feature = "cbor"))]
+fn tree_http_queue_request(req: &QueueSendRequest, encoding: Encoding) -> Result<Vec<u8>, Error> {
+    tree::to_bytes(
+        &tree::http_queue_request(req, encoding),
+        encoding,
+        "HttpQueueSendRequest",
+    )
 }
 
 /// Decodes the answer to a queue send.
@@ -228,12 +269,27 @@ pub fn decode_http_queue_response(
     encoding: Encoding,
 ) -> Result<QueueSendResponse, Error> {
     match encoding {
-        Encoding::Json | Encoding::Cbor => {
-            const WHAT: &str = "HttpQueueSendResponse";
-            tree::http_queue_response(tree::from_bytes(body, encoding, WHAT)?, WHAT)
-        }
+        #[cfg(feature = "json")]
+        Encoding::Json => tree_http_queue_response(body, encoding),
+        #[cfg(feature = "cbor")]
+        Encoding::Cbor => tree_http_queue_response(body, encoding),
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::decode_http_queue_response(body),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
+}
+
+#[cfg(any(feature = "json", feature = "cbor"))]
+fn tree_http_action_response(body: &[u8], encoding: Encoding) -> Result<Value, Error> {
+    const WHAT: &str = "HttpActionResponse";
+    tree::http_action_response(tree::from_bytes(body, encoding, WHAT)?, WHAT)
+}
+
+#[cfg(any(feature = "json", feature = "cbor"))]
+fn tree_http_queue_response(body: &[u8], encoding: Encoding) -> Result<QueueSendResponse, Error> {
+    const WHAT: &str = "HttpQueueSendResponse";
+    tree::http_queue_response(tree::from_bytes(body, encoding, WHAT)?, WHAT)
 }
 
 /// Decodes an HTTP error body: `{group, code, message, metadata?, actor?}`.
@@ -252,12 +308,16 @@ pub fn decode_http_queue_response(
 /// assert!(err.actor.is_none());
 /// ```
 pub fn decode_http_error(body: &[u8], encoding: Encoding) -> Result<ErrorBody, Error> {
+    const WHAT: &str = "HTTP error body";
     match encoding {
-        Encoding::Json | Encoding::Cbor => {
-            const WHAT: &str = "HTTP error body";
-            tree::http_error(tree::from_bytes(body, encoding, WHAT)?, WHAT)
-        }
+        // Always compiled in: the gateway's own errors are JSON whatever the encoding.
+        Encoding::Json => tree::http_error(tree::from_bytes(body, encoding, WHAT)?, WHAT),
+        #[cfg(feature = "cbor")]
+        Encoding::Cbor => tree::http_error(tree::from_bytes(body, encoding, WHAT)?, WHAT),
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::decode_http_error(body),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
 }
 

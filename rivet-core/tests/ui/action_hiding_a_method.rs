@@ -1,0 +1,6 @@
+#[rivet_core::actor]
+pub trait Machine {
+    fn status() -> String;
+}
+
+fn main() {}

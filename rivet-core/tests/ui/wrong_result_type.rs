@@ -1,0 +1,14 @@
+#[rivet_core::actor]
+pub trait Counter {
+    fn increment(amount: i64) -> i64;
+    #[event]
+    fn new_count(count: i64);
+}
+
+async fn run(counter: rivet_core::typed::Handle<Counter>) -> rivet_core::Result<()> {
+    let count: String = counter.increment(1).await?;
+    println!("{count}");
+    Ok(())
+}
+
+fn main() {}
