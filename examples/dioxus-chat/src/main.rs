@@ -9,7 +9,8 @@
 
 use dioxus::prelude::*;
 use rivet_dioxus::{
-    use_actor_action, use_actor_with_options, use_event, use_rivet_endpoint, Input, UseActorOptions,
+    use_actor_action, use_actor_with_options, use_event_untyped, use_rivet_endpoint, Input,
+    UseActorOptions,
 };
 use serde_json::{json, Value};
 
@@ -94,13 +95,8 @@ fn Chat(room: ReadSignal<String>, user: ReadSignal<String>, token: ReadSignal<St
             });
         }
     });
-    use_event(chat, "message", move |event| {
-        if let Some(line) = event
-            .arg::<Value>(0)
-            .ok()
-            .as_ref()
-            .and_then(Line::from_value)
-        {
+    use_event_untyped(&chat, "message", move |event| {
+        if let Some(line) = event.args().ok().and_then(|args| args.first()).and_then(Line::from_value) {
             lines.write().push(line);
         }
     });

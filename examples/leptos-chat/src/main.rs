@@ -82,7 +82,7 @@ fn Chat() -> impl IntoView {
     let send = use_actor_action::<(String,), Value>(&chat, "sendMessage");
     let draft = RwSignal::new(String::new());
 
-    use_event(&chat, "message", move |event| {
+    use_event_untyped(&chat, "message", move |event| {
         if let Ok(value) = event.arg::<Value>(0) {
             messages.update(|m| m.push(Message::from_value(&value)));
         }

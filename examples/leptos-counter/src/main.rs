@@ -52,13 +52,13 @@ fn App() -> impl IntoView {
 /// The counter itself.
 #[component]
 fn Counter(key: String) -> impl IntoView {
-    let counter = use_actor("counter", key);
+    let counter = use_actor_untyped("counter", key);
     let count = RwSignal::new(None::<i64>);
     let increment = use_actor_action::<(i64,), i64>(&counter, "increment");
     let get_count = use_actor_action::<(), i64>(&counter, "getCount");
 
     // Other tabs' increments arrive as `newCount`.
-    use_event(&counter, "newCount", move |event| {
+    use_event_untyped(&counter, "newCount", move |event| {
         if let Ok(n) = event.arg::<i64>(0) {
             count.set(Some(n));
         }
