@@ -12,7 +12,7 @@ use dioxus::core::NoOpMutations;
 use dioxus::prelude::*;
 use rivet_core::{Client, ConnStatus};
 use rivet_dioxus::{
-    use_actor_with_options, use_latest_event, use_rivet_provider, Input, UseActorOptions,
+    use_actor_with_options, use_latest_event_untyped, use_rivet_provider, Input, UseActorOptions,
 };
 use rivet_testing::{ActorError, FakeActor, FakeServer};
 use serde_json::{json, Value};
@@ -57,7 +57,7 @@ fn ChatStatus(props: AppProps) -> Element {
     let chat = use_actor_with_options(
         UseActorOptions::new("chatRoom", "lobby").params(Input::Value(params)),
     );
-    let latest = use_latest_event(chat, "message");
+    let latest = use_latest_event_untyped(&chat, "message");
     let line = match ((chat.status)(), chat.error.cloned()) {
         (_, Some(error)) if error.code() == Some("unauthorized") => "Access denied".to_owned(),
         (ConnStatus::Connected, _) => match latest.read().as_ref() {

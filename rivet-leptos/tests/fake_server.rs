@@ -38,7 +38,7 @@ fn chat_status(token: &str) -> Signal<String> {
     let actor = use_actor_with_options(
         UseActorOptions::new("chatRoom", "lobby").params(json!({"token": token, "user": "ada"})),
     );
-    let latest = use_latest_event(&actor, "message");
+    let latest = use_latest_event_untyped(&actor, "message");
     Signal::derive(move || match (actor.status.get(), actor.error.get()) {
         (_, Some(error)) if error.code() == Some("unauthorized") => "Access denied".to_owned(),
         (ConnStatus::Connected, _) => match latest.get() {

@@ -96,7 +96,12 @@ fn Chat(room: ReadSignal<String>, user: ReadSignal<String>, token: ReadSignal<St
         }
     });
     use_event_untyped(&chat, "message", move |event| {
-        if let Some(line) = event.args().ok().and_then(|args| args.first()).and_then(Line::from_value) {
+        if let Some(line) = event
+            .args()
+            .ok()
+            .and_then(|args| args.first())
+            .and_then(Line::from_value)
+        {
             lines.write().push(line);
         }
     });

@@ -60,7 +60,12 @@ fn Counter(actor_key: String) -> Element {
         }
     });
     use_event_untyped(&counter, "newCount", move |event| {
-        if let Some(n) = event.args().ok().and_then(|args| args.first()).and_then(Value::as_i64) {
+        if let Some(n) = event
+            .args()
+            .ok()
+            .and_then(|args| args.first())
+            .and_then(Value::as_i64)
+        {
             count.set(Some(n));
         }
     });
