@@ -54,6 +54,12 @@ engine_pids() {
 step "tests (real RivetKit servers)"
 cargo test --workspace --locked --no-fail-fast
 
+step "server rendering (rivet-leptos with its ssr feature: the hooks open nothing)"
+# Its own feature set, so leptos and its reactive crates compile a second time (with `ssr`).
+ssr_started=$SECONDS
+cargo test -p rivet-leptos --features ssr --test ssr --locked
+echo "ssr tests took $((SECONDS - ssr_started)) s (build included)"
+
 step "reliability table (measured by rivet-core/tests/reliability.rs above; docs/reliability.md)"
 cat "$CARGO_TARGET_DIR/tmp/reliability.md" 2>/dev/null || echo "(not written: the reliability test did not run)"
 
