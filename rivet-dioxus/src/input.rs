@@ -40,14 +40,6 @@ impl<T: Clone + 'static> Input<T> {
             Input::Reactive(f) => f(),
         }
     }
-
-    /// The plain value, if this input is not reactive (what a re-render can change).
-    pub(crate) fn as_value(&self) -> Option<&T> {
-        match self {
-            Input::Value(value) => Some(value),
-            Input::Reactive(_) => None,
-        }
-    }
 }
 
 impl<T: Clone + 'static> Clone for Input<T> {

@@ -32,9 +32,11 @@
 //! subscriptions are released when the component unmounts, and nothing connects during
 //! server-side rendering (connections are made in effects).
 
+mod engine;
 mod input;
 mod options;
 mod provider;
+mod untyped;
 mod use_action;
 mod use_actor;
 mod use_event;
@@ -42,9 +44,12 @@ mod use_event;
 pub use input::Input;
 pub use options::UseActorOptions;
 pub use provider::{use_rivet_client, use_rivet_endpoint, use_rivet_provider};
-pub use use_action::{use_actor_action, UseActorAction};
-pub use use_actor::{use_actor, use_actor_with_options, UseActor};
-pub use use_event::{use_event, use_latest_event};
+pub use rivet_core::manager::ActorOptions;
+pub use rivet_core::typed::Caller;
+pub use untyped::{use_actor_untyped, use_actor_with_options, UseActorReturn};
+pub use use_action::{use_action, use_actor_action, UseAction, UseActorAction};
+pub use use_actor::{use_actor, use_actor_with, UseActor};
+pub use use_event::{use_event, use_event_untyped, use_latest_event, use_latest_event_untyped};
 
 pub use rivet_core;
 pub use rivet_core::connection::Event;

@@ -166,30 +166,6 @@ impl UseActorOptions {
         self
     }
 
-    /// The plain (non-reactive) values, compared between renders to notice changed props.
-    pub(crate) fn static_fingerprint(&self) -> String {
-        fn opt<T: std::fmt::Debug + Clone>(input: &Option<Input<T>>) -> String {
-            match input {
-                Some(input) => format!("{:?}", input.as_value()),
-                None => "-".to_owned(),
-            }
-        }
-        format!(
-            "{:?}|{:?}|{}|{}|{}|{:?}|{:?}|{}|{}",
-            self.name.as_value(),
-            self.key.as_value(),
-            opt(&self.actor_id),
-            opt(&self.params),
-            self.params_fn
-                .as_ref()
-                .map_or("-".to_owned(), |(tag, _)| format!("{:?}", tag.as_value())),
-            self.enabled.as_value(),
-            self.get_only.as_value(),
-            opt(&self.create_input),
-            opt(&self.region),
-        )
-    }
-
     /// Reads every input (tracked) and builds core's options.
     pub(crate) fn resolve(&self) -> Result<ActorOptions> {
         let name = self.name.get();

@@ -1,106 +1,194 @@
-//! [`use_actor`]: a lease on a shared actor connection, held for the component's lifetime.
+//! [`use_actor`] / [`use_actor_with`]: a lease on the shared connection to a declared actor,
+//! held for the component's lifetime, with its actions callable on the returned value.
 
-use dioxus::core::Task;
+use std::future::Future;
+use std::marker::PhantomData;
+
 use dioxus::prelude::*;
-use futures::StreamExt;
-use rivet_core::manager::{ActorIdentity, Lease};
-use rivet_core::{ActorConnection, ActorHandle, ActorKey, ConnStatus, ConnectionState, Error};
+use rivet_core::manager::{ActorIdentity, ActorOptions, IntoActorOptions};
+use rivet_core::typed::{ActionDef, Actor, Caller, Connection, Handle, MaybeSend};
+use rivet_core::{ActorKey, ConnStatus, ConnectionState, Error, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::provider::use_rivet_context;
-use crate::{Input, UseActorOptions};
+use crate::engine::{use_core, Core};
 
-/// What [`use_actor`] returns: `Copy`, so it can be moved into closures and passed to
-/// [`use_event`](crate::use_event) and [`use_actor_action`](crate::use_actor_action). Every
-/// field is a signal written on the `VirtualDom`'s thread; reading one in a component
-/// re-renders it on change.
-#[derive(Clone, Copy, PartialEq)]
-pub struct UseActor {
-    /// The whole connection state (status, attempt, last error, retry delay, ids).
-    pub state: ReadSignal<ConnectionState>,
-    /// The phase (React's `connStatus`): `Idle`, `Connecting`, `Connected`, `Disconnected`.
-    pub status: ReadSignal<ConnStatus>,
-    /// Whether the status is `Connected`.
-    pub is_connected: ReadSignal<bool>,
-    /// The error that ended the last socket or attempt (e.g. a rejected connection).
-    pub error: ReadSignal<Option<Error>>,
-    /// The shared connection, for actions and events; `None` while disabled.
-    pub connection: ReadSignal<Option<ActorConnection>>,
-    /// The stateless handle (HTTP actions, queues, raw fetch); `None` until the first
-    /// acquisition or when the options are invalid.
-    pub handle: ReadSignal<Option<ActorHandle>>,
-    lease: CopyValue<Option<Lease>>,
+/// What [`use_actor`] and [`use_actor_with`] return: the connection to a declared actor `A`,
+/// `Copy`, so it can be moved into closures and passed to [`use_event`](crate::use_event),
+/// [`use_latest_event`](crate::use_latest_event) and [`use_action`](crate::use_action).
+///
+/// Its state is read through signals ([`status`](Self::status), [`error`](Self::error),
+/// [`is_connected`](Self::is_connected), [`state`](Self::state)); reading one in a component
+/// re-renders it on change. Its actions are methods, from the declaration's `…Actions` trait
+/// (it is a [`Caller`] of `A`): `counter.increment(1).await`. A call made before the hook has
+/// a connection (before the component's effects ran) waits for it, up to the default action
+/// deadline (60 s); while connecting it waits in the connection's queue; on a disabled hook
+/// or without a client it fails at once.
+///
+/// ```no_run
+/// use dioxus::prelude::*;
+/// use rivet_dioxus::use_actor;
+///
+/// #[rivet_core::actor]
+/// pub trait Counter {
+///     fn increment(amount: i64) -> i64;
+/// }
+///
+/// #[component]
+/// fn View() -> Element {
+///     let counter = use_actor(Counter, "demo");
+///     rsx! {
+///         p { "{counter.status()}" }
+///         button { onclick: move |_| async move { let _ = counter.increment(1).await; }, "+1" }
+///     }
+/// }
+/// ```
+pub struct UseActor<A> {
+    core: Core,
+    actor: PhantomData<fn() -> A>,
 }
 
-impl UseActor {
-    /// Calls `action` over the connection (React's `actor.connection.action(...)`). Calls
-    /// made while connecting wait in the connection's queue.
-    ///
-    /// Fails with [`Error::InvalidInput`] when the actor is disabled.
-    pub async fn action<R: DeserializeOwned>(
-        &self,
-        action: &str,
-        args: impl Serialize,
-    ) -> Result<R, Error> {
-        let connection = self.connection.peek().clone().ok_or_else(no_connection)?;
-        connection.action(action, args).await
-    }
-
-    /// Tries to connect again now (after a terminal error, or skipping a retry's wait).
-    pub fn reconnect(&self) {
-        if let Some(lease) = self.lease.peek().as_ref() {
-            lease.reconnect();
-        }
-    }
-
-    /// The identity of the actor held right now, if any.
-    pub fn identity(&self) -> Option<ActorIdentity> {
-        self.lease
-            .peek()
-            .as_ref()
-            .map(|lease| lease.identity().clone())
+impl<A> Clone for UseActor<A> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
 
-impl std::fmt::Debug for UseActor {
+impl<A> Copy for UseActor<A> {}
+
+impl<A> PartialEq for UseActor<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.core == other.core
+    }
+}
+
+impl<A> std::fmt::Debug for UseActor<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UseActor")
-            .field("state", &*self.state.peek())
+            .field("state", &self.core.state.try_peek().ok().map(|s| s.clone()))
             .finish_non_exhaustive()
     }
 }
 
-pub(crate) fn no_connection() -> Error {
-    Error::InvalidInput {
-        field: "connection",
-        value: "none".to_owned(),
-        reason: "the actor is disabled (or has no client); enable it before calling actions"
-            .to_owned(),
+impl<A: Actor> UseActor<A> {
+    /// The phase: `Idle`, `Connecting`, `Connected`, `Disconnected` (React's `connStatus`).
+    pub fn status(&self) -> ReadSignal<ConnStatus> {
+        self.core.status.into()
+    }
+
+    /// The error that ended the last socket or attempt (e.g. the actor rejected the params),
+    /// why the hook could not connect at all (no client, invalid options), or a
+    /// connection-level error the server sent while connected. Cleared when a socket
+    /// reaches `Connected`.
+    pub fn error(&self) -> ReadSignal<Option<Error>> {
+        self.core.error.into()
+    }
+
+    /// Whether the connection is `Connected`.
+    pub fn is_connected(&self) -> ReadSignal<bool> {
+        self.core.is_connected.into()
+    }
+
+    /// The whole connection state (status, attempt, last error, retry delay, ids).
+    pub fn state(&self) -> ReadSignal<ConnectionState> {
+        self.core.state.into()
+    }
+
+    /// The current connection (read, so a component calling it re-renders when it
+    /// changes): `None` while disabled and before mounting. Its typed `on` / `events` and
+    /// everything of the untyped [`ActorConnection`](rivet_core::ActorConnection) (by
+    /// `Deref`) are available.
+    pub fn connection(&self) -> Option<Connection<A>> {
+        self.core
+            .connection
+            .try_read()
+            .ok()
+            .and_then(|c| c.clone())
+            .and_then(|c| Connection::from_untyped(c).ok())
+    }
+
+    /// The stateless handle of the current actor (read like [`connection`](Self::connection)),
+    /// with the params the connection uses: a params function's value once it resolved, so
+    /// stateless calls pass the actor's checks too. `None` before mounting, while a params
+    /// function runs, and when the options are invalid.
+    pub fn handle(&self) -> Option<Handle<A>> {
+        self.core
+            .handle
+            .try_read()
+            .ok()
+            .and_then(|h| h.clone())
+            .and_then(|h| Handle::from_untyped(h).ok())
+    }
+
+    /// Drops the current socket and connects again at once (also after a terminal error);
+    /// when the hook could not take a connection at all (e.g. no runtime yet), tries that
+    /// again.
+    pub fn reconnect(&self) {
+        self.core.reconnect();
+    }
+
+    /// The identity of the connection held right now (for logs and tests), if any.
+    pub fn identity(&self) -> Option<ActorIdentity> {
+        self.core.identity()
+    }
+
+    /// The untyped view of the same hook, for the untyped hooks
+    /// ([`use_event_untyped`](crate::use_event_untyped),
+    /// [`use_actor_action`](crate::use_actor_action)).
+    pub fn untyped(&self) -> crate::UseActorReturn {
+        crate::UseActorReturn::from_core(self.core)
+    }
+
+    pub(crate) fn core(&self) -> Core {
+        self.core
     }
 }
 
-/// Connects to the actor `name` with `key` (get-or-create) through the [`Client`](rivet_core::Client) of
-/// [`use_rivet_provider`](crate::use_rivet_provider), sharing one socket with every other
-/// component using the same actor — React's `useActor({ name, key })`.
-///
-/// `name` and `key` can be plain values or signals; when they change, the hook releases the
-/// old actor and connects to the new one.
+impl<A: Actor> Caller for UseActor<A> {
+    type Actor = A;
+
+    fn call<Args, Out>(
+        &self,
+        action: ActionDef<A, Args, Out>,
+        args: Args,
+    ) -> impl Future<Output = Result<Out>> + MaybeSend
+    where
+        Args: Serialize + MaybeSend,
+        Out: DeserializeOwned + MaybeSend,
+    {
+        let connection = self.core.wait_for_connection();
+        async move {
+            let connection = Connection::<A>::from_untyped(connection.await?)?;
+            connection.call(action, args).await
+        }
+    }
+}
+
+/// Connects to the declared actor `A` with `key` (get-or-create) through the
+/// [`Client`](rivet_core::Client) of [`use_rivet_provider`](crate::use_rivet_provider),
+/// sharing one socket with every other component using the same actor: React's
+/// `useActor({ name, key })`. A key that differs on a later render reconnects; for params,
+/// `enabled`, get-only, create input, region, by-id and signals, see [`use_actor_with`].
 ///
 /// ```no_run
 /// use dioxus::prelude::*;
-/// use rivet_dioxus::{use_actor, use_event};
+/// use rivet_dioxus::{use_actor, use_action, use_latest_event};
+///
+/// #[rivet_core::actor]
+/// pub trait Counter {
+///     fn increment(amount: i64) -> i64;
+///     #[event]
+///     fn new_count(count: i64);
+/// }
 ///
 /// #[component]
-/// fn Counter() -> Element {
-///     let counter = use_actor("counter", "my-counter");
-///     let mut count = use_signal(|| 0i64);
-///     use_event(counter, "newCount", move |event| {
-///         count.set(event.args.first().and_then(|v| v.as_i64()).unwrap_or_default());
-///     });
+/// fn View() -> Element {
+///     let counter = use_actor(Counter, "demo");
+///     let increment = use_action(&counter, Counter::INCREMENT);
+///     let latest = use_latest_event(&counter, Counter::NEW_COUNT);
 ///     rsx! {
-///         p { "status: {counter.status}" }
-///         button { onclick: move |_| async move { let _ = counter.action::<i64>("increment", (1,)).await; }, "+1 ({count})" }
+///         p { "{counter.status()}: {latest():?}" }
+///         button { onclick: move |_| increment.dispatch((1,)), "+1" }
 ///     }
 /// }
 /// ```
@@ -115,30 +203,50 @@ pub(crate) fn no_connection() -> Error {
 /// # Server-side rendering
 ///
 /// Effects do not run while rendering on the server, so nothing connects there: the status
-/// is `Idle` and `connection` is `None`.
+/// is `Idle` and there is no connection.
 #[track_caller]
 #[must_use]
 #[doc(alias = "useActor")]
-pub fn use_actor(name: impl Into<Input<String>>, key: impl Into<Input<ActorKey>>) -> UseActor {
-    use_actor_with_options(UseActorOptions::new(name, key))
+pub fn use_actor<A: Actor>(actor: A, key: impl Into<ActorKey>) -> UseActor<A> {
+    let options = ActorOptions::new(actor, key);
+    use_actor_with(move || options.clone())
 }
 
-/// [`use_actor`] with every option of React's `useActor`: params (static or an async
-/// function), `enabled`, get-only, create input and region, or addressing by id. Any
-/// option given as a signal reconnects when it changes.
+/// [`use_actor`] with options built by `options`, a closure run in an effect: the signals it
+/// reads are tracked, and it runs again on every render (with the newest props); when it
+/// gives another identity (see [`ActorOptions`]'s "Identity"), the hook releases the old
+/// connection and takes the new one, exactly once per change. The closure returns
+/// [`ActorOptions`] or a `Result<ActorOptions>` (typed `params(&A::Params)` and
+/// `create_input(&A::Input)` return one); an error is shown in [`error`](UseActor::error).
+///
+/// Part of the identity: the actor, the addressing (get-or-create, get-only, by id), the key
+/// or id, the params (or a params function's tag). Not part of it: the create input and
+/// region (they only matter when the actor is created; the first user's are used, and a
+/// changing input never reopens the socket), `enabled` (it decides whether to hold the
+/// connection at all), and the connect options (the first user decides).
 ///
 /// ```no_run
 /// use dioxus::prelude::*;
-/// use rivet_dioxus::{use_actor_with_options, UseActorOptions};
-/// use serde_json::json;
+/// use rivet_core::manager::ActorOptions;
+/// use rivet_dioxus::use_actor_with;
+/// use serde::Serialize;
+///
+/// #[derive(Serialize, Clone)]
+/// pub struct ChatParams { pub token: String, pub user: String }
+///
+/// #[rivet_core::actor(name = "chatRoom")]
+/// pub trait ChatRoom {
+///     type Params = ChatParams;
+///     fn send_message(text: String) -> ();
+/// }
 ///
 /// #[component]
 /// fn Room(room: ReadSignal<String>, user: ReadSignal<String>) -> Element {
-///     let chat = use_actor_with_options(
-///         UseActorOptions::new("chatRoom", room)
-///             .params(rivet_dioxus::Input::from_fn(move || json!({ "token": "secret", "user": user() }))),
-///     );
-///     rsx! { "{chat.status}" }
+///     let chat = use_actor_with(move || {
+///         ActorOptions::new(ChatRoom, room())
+///             .params(&ChatParams { token: "secret".into(), user: user() })
+///     });
+///     rsx! { "{chat.status()}" }
 /// }
 /// ```
 ///
@@ -146,90 +254,13 @@ pub fn use_actor(name: impl Into<Input<String>>, key: impl Into<Input<ActorKey>>
 #[track_caller]
 #[must_use]
 #[doc(alias = "useActor")]
-pub fn use_actor_with_options(options: UseActorOptions) -> UseActor {
-    let client = use_rivet_context();
-    let fingerprint = options.static_fingerprint();
-    let current_options = use_hook(|| CopyValue::new(options.clone()));
-    let mut last_fingerprint = use_hook(|| CopyValue::new(fingerprint.clone()));
-
-    let mut state = use_signal(ConnectionState::default);
-    let mut connection = use_signal(|| None::<ActorConnection>);
-    let mut handle = use_signal(|| None::<ActorHandle>);
-    let mut lease = use_hook(|| CopyValue::new(None::<Lease>));
-    let mut bridge = use_hook(|| CopyValue::new(None::<Task>));
-    // What the lease was acquired for; an effect re-run with the same result keeps it.
-    let mut acquired = use_hook(|| CopyValue::new(None::<(ActorIdentity, bool)>));
-
-    let mut effect = use_effect(move || {
-        let options = current_options.peek().clone();
-        let resolved = options.resolve();
-        let wanted = resolved
-            .as_ref()
-            .ok()
-            .map(|o| (o.identity(), o.is_enabled()));
-        if wanted.is_some() && *acquired.peek() == wanted {
-            return;
-        }
-        if let Some(task) = bridge.write().take() {
-            task.cancel();
-        }
-        let next = match (&client, resolved) {
-            (Err(e), _) => Err(e.clone()),
-            (Ok(_), Err(e)) => Err(e),
-            (Ok(client), Ok(options)) => client.manager().acquire(options),
-        };
-        acquired.set(wanted);
-        match next {
-            Ok(next) => {
-                let mut states = next.states();
-                connection.set(next.connection());
-                handle.set(Some(next.handle().clone()));
-                // Replacing drops the old lease only after the new one holds its connection.
-                lease.set(Some(next));
-                bridge.set(Some(spawn(async move {
-                    while let Some(next_state) = states.next().await {
-                        state.set(next_state);
-                    }
-                })));
-            }
-            Err(error) => {
-                lease.set(None);
-                connection.set(None);
-                handle.set(None);
-                let mut failed = ConnectionState::default();
-                failed.last_error = Some(error);
-                failed.terminal = true;
-                state.set(failed);
-            }
-        }
-    });
-
-    // Plain values that changed since the last render: re-run the effect with them.
-    let mut current_options = current_options;
-    current_options.set(options);
-    if *last_fingerprint.peek() != fingerprint {
-        last_fingerprint.set(fingerprint);
-        effect.mark_dirty();
-    }
-
-    use_drop(move || {
-        if let Some(task) = bridge.write().take() {
-            task.cancel();
-        }
-        lease.write().take();
-    });
-
-    let status = use_memo(move || state.read().status);
-    let is_connected = use_memo(move || state.read().status == ConnStatus::Connected);
-    let error = use_memo(move || state.read().last_error.clone());
-
+pub fn use_actor_with<A, O>(options: impl Fn() -> O + 'static) -> UseActor<A>
+where
+    A: Actor,
+    O: IntoActorOptions<Handle<A>>,
+{
     UseActor {
-        state: state.into(),
-        status: status.into(),
-        is_connected: is_connected.into(),
-        error: error.into(),
-        connection: connection.into(),
-        handle: handle.into(),
-        lease,
+        core: use_core(move || options().into_actor_options()),
+        actor: PhantomData,
     }
 }

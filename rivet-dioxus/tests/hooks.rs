@@ -11,8 +11,9 @@ use dioxus::core::{current_scope_id, NoOpMutations, ScopeId};
 use dioxus::prelude::*;
 use rivet_core::{ActorConnection, Client, ConnStatus, Error};
 use rivet_dioxus::{
-    use_actor, use_actor_action, use_actor_with_options, use_event, use_latest_event,
-    use_rivet_provider, Input, UseActor, UseActorAction, UseActorOptions,
+    use_actor_action, use_actor_untyped, use_actor_with_options, use_event_untyped,
+    use_latest_event_untyped, use_rivet_provider, Input, UseActorAction, UseActorOptions,
+    UseActorReturn,
 };
 use rivet_test_support::{unique_key, TestServer};
 use serde_json::{json, Value};
@@ -23,7 +24,7 @@ struct Probe {
     show: Option<Signal<bool>>,
     key: Option<Signal<String>>,
     scope: Option<ScopeId>,
-    actor: Option<UseActor>,
+    actor: Option<UseActorReturn>,
     action: Option<UseActorAction>,
     status: Option<ConnStatus>,
     error: Option<Error>,
@@ -86,13 +87,13 @@ impl PartialEq for ViewProps {
 
 #[allow(non_snake_case)]
 fn CounterView(props: ViewProps) -> Element {
-    let counter = use_actor("counter", props.room);
+    let counter = use_actor_untyped("counter", props.room);
     let increment = use_actor_action(counter);
-    let latest = use_latest_event(counter, "newCount");
+    let latest = use_latest_event_untyped(&counter, "newCount");
     let mut count = use_signal(|| None::<i64>);
     let this_render = props.probe.borrow().renders + 1;
     let handler_probe = props.probe.clone();
-    use_event(counter, "newCount", move |event| {
+    use_event_untyped(&counter, "newCount", move |event| {
         let mut probe = handler_probe.borrow_mut();
         probe.handled_by_render = Some((this_render, probe.renders));
         count.set(event.args.first().and_then(Value::as_i64));

@@ -2,48 +2,64 @@
 //! connection manager: the Leptos side of `@rivetkit/react`.
 //!
 //! * [`provide_rivet`] / [`RivetProvider`] put a [`Client`](rivet_core::Client) in context.
-//! * [`use_actor`] / [`use_actor_with_options`] hold a shared connection while the component
-//!   lives and expose its status, error, connection and handle as signals.
-//! * [`use_event`] / [`use_latest_event`] follow an event across reconnects.
-//! * [`use_actor_action`] calls an action as a Leptos `Action` (pending + result).
+//! * [`use_actor`] / [`use_actor_with`] hold a shared connection to a declared actor while
+//!   the component lives; the returned [`UseActor`] is `Copy`, has `status()`, `error()`,
+//!   `is_connected()` and `state()` signals, and the actor's actions as methods
+//!   (`counter.increment(1).await`).
+//! * [`use_event`] / [`use_latest_event`] follow a typed event across reconnects.
+//! * [`use_action`] gives an action pending / value / error signals.
+//! * For actors without a declaration: [`use_actor_untyped`], [`use_actor_with_options`],
+//!   [`use_event_untyped`], [`use_latest_event_untyped`], [`use_actor_action`].
 //!
 //! ```no_run
 //! use leptos::prelude::*;
 //! use rivet_leptos::prelude::*;
 //!
+//! #[rivet_core::actor]
+//! pub trait Counter {
+//!     fn increment(amount: i64) -> i64;
+//!     #[event]
+//!     fn new_count(count: i64);
+//! }
+//!
 //! #[component]
-//! fn Counter() -> impl IntoView {
-//!     let counter = use_actor("counter", "demo");
-//!     let increment = use_actor_action::<(i64,), i64>(&counter, "increment");
+//! fn CounterView() -> impl IntoView {
+//!     let counter = use_actor(Counter, "demo");
 //!     let count = RwSignal::new(0_i64);
-//!     use_event(&counter, "newCount", move |e| count.set(e.arg(0).unwrap_or_default()));
+//!     use_event(&counter, Counter::NEW_COUNT, move |n| count.set(n));
+//!     let increment = use_action(&counter, Counter::INCREMENT);
 //!     view! {
-//!         <p>{move || counter.status.get().as_str()} " " {count}</p>
-//!         <button on:click=move |_| { increment.dispatch((1,)); }>"+1"</button>
+//!         <p>{move || counter.status().get().as_str()} " " {count}</p>
+//!         <button on:click=move |_| increment.dispatch((1,))>"+1"</button>
 //!     }
 //! }
 //!
 //! #[component]
 //! fn App() -> impl IntoView {
 //!     provide_rivet(rivet_core::Client::new("http://127.0.0.1:6420").expect("valid endpoint"));
-//!     view! { <Counter/> }
+//!     view! { <CounterView/> }
 //! }
 //! ```
+//!
+//! The same hooks exist in `rivet-dioxus`, with the same names and shapes.
 //!
 //! Under the `ssr` feature the hooks do no network work: effects do not run on the server,
 //! so every hook reports `Idle` with no connection, and hydration starts from there.
 
+mod engine;
 mod platform;
 mod provider;
+mod untyped;
 mod use_action;
 mod use_actor;
 mod use_event;
 
 pub use platform::{ConnStorage, MaybeSend, MaybeSendSync};
 pub use provider::{provide_rivet, use_rivet_client, RivetProvider, RivetProviderProps};
-pub use use_action::use_actor_action;
-pub use use_actor::{use_actor, use_actor_with_options, UseActorOptions, UseActorReturn};
-pub use use_event::{use_event, use_latest_event};
+pub use untyped::{use_actor_untyped, use_actor_with_options, UseActorOptions, UseActorReturn};
+pub use use_action::{use_action, use_actor_action, UseAction};
+pub use use_actor::{use_actor, use_actor_with, UseActor};
+pub use use_event::{use_event, use_event_untyped, use_latest_event, use_latest_event_untyped};
 
 /// Everything a component needs: `use rivet_leptos::prelude::*;`.
 ///
@@ -56,8 +72,12 @@ pub use use_event::{use_event, use_latest_event};
 /// ```
 pub mod prelude {
     pub use crate::{
-        provide_rivet, use_actor, use_actor_action, use_actor_with_options, use_event,
-        use_latest_event, use_rivet_client, RivetProvider, UseActorOptions, UseActorReturn,
+        provide_rivet, use_action, use_actor, use_actor_action, use_actor_untyped, use_actor_with,
+        use_actor_with_options, use_event, use_event_untyped, use_latest_event,
+        use_latest_event_untyped, use_rivet_client, RivetProvider, UseAction, UseActor,
+        UseActorOptions, UseActorReturn,
     };
+    pub use rivet_core::manager::ActorOptions;
+    pub use rivet_core::typed::Caller;
     pub use rivet_core::{ConnStatus, Event};
 }

@@ -74,8 +74,8 @@ fn components_share_one_connection_released_on_cleanup() {
     run(async {
         let client = client();
         let key = unique_key("leptos-share");
-        let (owner_a, a) = mount(&client, || use_actor("counter", key.as_str()));
-        let (owner_b, b) = mount(&client, || use_actor("counter", key.as_str()));
+        let (owner_a, a) = mount(&client, || use_actor_untyped("counter", key.as_str()));
+        let (owner_b, b) = mount(&client, || use_actor_untyped("counter", key.as_str()));
         assert_eq!(a.status.get_untracked(), ConnStatus::Idle, "starts Idle");
         until(20, "both connected", || {
             a.is_connected.get_untracked() && b.is_connected.get_untracked()
@@ -117,10 +117,10 @@ fn events_and_actions_flow_until_cleanup() {
         let key = unique_key("leptos-events");
         let seen = Rc::new(Cell::new(0));
         let (owner, (actor, latest, increment)) = mount(&client, || {
-            let actor = use_actor("counter", key.as_str());
+            let actor = use_actor_untyped("counter", key.as_str());
             let seen = seen.clone();
-            use_event(&actor, "newCount", move |_| seen.set(seen.get() + 1));
-            let latest = use_latest_event(&actor, "newCount");
+            use_event_untyped(&actor, "newCount", move |_| seen.set(seen.get() + 1));
+            let latest = use_latest_event_untyped(&actor, "newCount");
             let increment = use_actor_action::<(i64,), i64>(&actor, "increment");
             (actor, latest, increment)
         });
@@ -171,7 +171,7 @@ fn a_new_key_moves_the_connection_and_the_subscription() {
             let actor = use_actor_with_options(
                 UseActorOptions::new("counter", "").key(Signal::derive(move || key.get().into())),
             );
-            (actor, use_latest_event(&actor, "newCount"))
+            (actor, use_latest_event_untyped(&actor, "newCount"))
         });
         until(20, "connected to the first", || {
             actor.is_connected.get_untracked()
@@ -272,7 +272,7 @@ fn disabled_opens_nothing_until_enabled() {
 fn without_a_provider_the_hook_reports_an_error() {
     run(async {
         let owner = Owner::new();
-        let actor = owner.with(|| use_actor("counter", "x"));
+        let actor = owner.with(|| use_actor_untyped("counter", "x"));
         until(5, "error reported", || {
             actor.error.get_untracked().is_some()
         })
@@ -311,7 +311,7 @@ fn a_connection_level_error_while_connected_surfaces_at_once() {
     });
     run(async move {
         let client = Client::new(gateway.endpoint().as_str()).unwrap();
-        let (owner, actor) = mount(&client, || use_actor("counter", "kicked"));
+        let (owner, actor) = mount(&client, || use_actor_untyped("counter", "kicked"));
         until(10, "the error is reported", || {
             actor.error.get_untracked().is_some()
         })

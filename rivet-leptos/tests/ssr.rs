@@ -21,8 +21,8 @@ fn server_rendering_opens_nothing_and_reports_idle() {
         let owner = Owner::new();
         let actor = owner.with(|| {
             provide_rivet(client.clone());
-            let actor = use_actor("counter", "ssr");
-            use_event(&actor, "newCount", |_| {});
+            let actor = use_actor_untyped("counter", "ssr");
+            use_event_untyped(&actor, "newCount", |_| {});
             actor
         });
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -9,7 +9,8 @@
 
 use dioxus::prelude::*;
 use rivet_dioxus::{
-    use_actor_action, use_actor_with_options, use_event, use_rivet_endpoint, Input, UseActorOptions,
+    use_actor_action, use_actor_with_options, use_event_untyped, use_rivet_endpoint, Input,
+    UseActorOptions,
 };
 use serde_json::{json, Value};
 
@@ -94,7 +95,7 @@ fn Chat(room: ReadSignal<String>, user: ReadSignal<String>, token: ReadSignal<St
             });
         }
     });
-    use_event(chat, "message", move |event| {
+    use_event_untyped(&chat, "message", move |event| {
         if let Some(line) = event.args.first().and_then(Line::from_value) {
             lines.write().push(line);
         }

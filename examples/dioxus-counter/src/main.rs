@@ -7,7 +7,7 @@
 //! dioxus-counter --features desktop` (`RIVET_COUNTER_KEY` picks the actor key).
 
 use dioxus::prelude::*;
-use rivet_dioxus::{use_actor, use_actor_action, use_event, use_rivet_endpoint};
+use rivet_dioxus::{use_actor_action, use_actor_untyped, use_event_untyped, use_rivet_endpoint};
 use serde_json::Value;
 
 mod platform;
@@ -45,7 +45,7 @@ fn App() -> Element {
 
 #[component]
 fn Counter(actor_key: String) -> Element {
-    let counter = use_actor("counter", actor_key.clone());
+    let counter = use_actor_untyped("counter", actor_key.clone());
     let mut count = use_signal(|| None::<i64>);
     let increment = use_actor_action(counter);
 
@@ -59,7 +59,7 @@ fn Counter(actor_key: String) -> Element {
             });
         }
     });
-    use_event(counter, "newCount", move |event| {
+    use_event_untyped(&counter, "newCount", move |event| {
         if let Some(n) = event.args.first().and_then(Value::as_i64) {
             count.set(Some(n));
         }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{ActorIdentity, Entry, ManagerShared};
-use crate::connection::{Event, EventStream, EventSubscription};
+use crate::connection::{Event, EventStream, EventSubscription, ParamsFn};
 use crate::observable::{Changes, Observable};
 use crate::{ActorConnection, ActorHandle, ConnStatus, ConnectionState, Error, Result};
 
@@ -32,6 +32,8 @@ pub struct Lease {
     shared: Arc<ManagerShared>,
     identity: ActorIdentity,
     handle: ActorHandle,
+    /// The options' params function, for [`Lease::stateless_handle`].
+    params_fn: Option<ParamsFn>,
     hold: Hold,
 }
 
@@ -65,8 +67,15 @@ impl Lease {
             shared,
             identity,
             handle,
+            params_fn: None,
             hold: Hold::Shared(entry),
         }
+    }
+
+    /// Attaches the options' params function.
+    pub(super) fn with_params_fn(mut self, params_fn: Option<ParamsFn>) -> Self {
+        self.params_fn = params_fn;
+        self
     }
 
     pub(super) fn disabled(
@@ -78,6 +87,7 @@ impl Lease {
             shared,
             identity,
             handle,
+            params_fn: None,
             hold: Hold::Disabled(Observable::new(ConnectionState::default())),
         }
     }
@@ -100,9 +110,34 @@ impl Lease {
     }
 
     /// The stateless handle of the actor (HTTP actions, queues, raw fetch), with the lease's
-    /// static params attached.
+    /// static params attached. Options with a params function (`params_fn`) have no static
+    /// params: use [`stateless_handle`](Self::stateless_handle) for calls the actor checks.
     pub fn handle(&self) -> &ActorHandle {
         &self.handle
+    }
+
+    /// The stateless handle with the params this lease connects with: the static params, or
+    /// the value the params function produces now (called on every use, so a refreshed
+    /// token is picked up). Fails with the params function's error.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
+    /// use rivet_core::manager::ActorOptions;
+    /// let options = ActorOptions::new("chatRoom", "general")
+    ///     .params_fn(&"ada", || async { Ok(serde_json::json!({ "token": "secret" })) })?;
+    /// let lease = client.manager().acquire(options)?;
+    /// let history: serde_json::Value =
+    ///     lease.stateless_handle().await?.action("getHistory", ()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn stateless_handle(&self) -> Result<ActorHandle> {
+        match &self.params_fn {
+            Some(params) => {
+                let value = params().await?;
+                self.handle.with_params(&value)
+            }
+            None => Ok(self.handle.clone()),
+        }
     }
 
     /// The shared connection, for calling actions; `None` when disabled. Calls made before
@@ -212,6 +247,7 @@ impl Clone for Lease {
             shared: self.shared.clone(),
             identity: self.identity.clone(),
             handle: self.handle.clone(),
+            params_fn: self.params_fn.clone(),
             hold: self.hold.clone(),
         }
     }

@@ -4,7 +4,7 @@
 //!
 //! This is what React's `useActor` does through `@rivetkit/framework-base`, minus its
 //! mistakes: identities are canonical (param key order and `"a"` vs `["a"]` do not open
-//! extra sockets; a different create input does), a refused server is retried with backoff
+//! extra sockets, nor does a different create input: the actor is created once),, a refused server is retried with backoff
 //! by one connection rather than by every render, and nothing is kept per acquisition once
 //! its lease is dropped. Both hook crates (`rivet-leptos`, `rivet-dioxus`) are thin adapters
 //! over [`Lease`].
@@ -34,7 +34,7 @@ use std::time::Duration;
 pub(crate) use identity::params_digest;
 pub use identity::ActorIdentity;
 pub use lease::Lease;
-pub use options::{ActorOptions, Addressing};
+pub use options::{ActorOptions, Addressing, IntoActorOptions};
 
 use crate::connection::ActorConnection;
 use crate::observable::Observable;
@@ -198,7 +198,9 @@ impl ConnectionManager {
 
     /// A lease on the connection for `options`: the existing one of the same
     /// [identity](ActorOptions::identity) if any (cancelling its pending close), else a new
-    /// one that starts connecting in the background. Disabled options open nothing.
+    /// one that starts connecting in the background. Disabled options open nothing. An
+    /// existing connection that stopped for good (rejected, actor not found) is tried again:
+    /// a new user is a reason to retry.
     ///
     /// Fails only on invalid options (an empty actor name or id) or, on native targets, when
     /// no tokio runtime is running.
@@ -212,17 +214,22 @@ impl ConnectionManager {
     /// println!("{}", lease.status());
     /// # Ok(()) }
     /// ```
-    pub fn acquire(&self, options: ActorOptions) -> Result<Lease> {
+    pub fn acquire<H>(&self, options: ActorOptions<H>) -> Result<Lease> {
         let identity = options.identity();
         let handle = options.handle(&self.client)?;
+        let params_fn = options.params_function();
         if !options.is_enabled() {
-            return Ok(Lease::disabled(self.shared().clone(), identity, handle));
+            return Ok(
+                Lease::disabled(self.shared().clone(), identity, handle).with_params_fn(params_fn)
+            );
         }
         let shared = self.shared().clone();
         let mut state = shared.lock();
         if let Some(slot) = state.slots.get_mut(&identity) {
-            // A connection ended by `Client::dispose` is replaced; any other (even one
-            // stopped by a terminal error) is shared as it is.
+            // A connection ended by `Client::dispose` is replaced. One stopped by a terminal
+            // error (rejected params, missing actor) is tried again: a new user may come
+            // after the cause was fixed (the actor created, the token renewed), and would
+            // otherwise never see a retry.
             let current = slot.entry.connection.state();
             let disposed = current.status == ConnStatus::Idle
                 && matches!(current.last_error, Some(Error::Disposed { .. }));
@@ -231,7 +238,11 @@ impl ConnectionManager {
                 slot.generation += 1;
                 let entry = slot.entry.clone();
                 drop(state);
-                return Ok(Lease::shared(shared.clone(), identity, handle, entry));
+                if current.terminal {
+                    entry.connection.reconnect();
+                }
+                return Ok(Lease::shared(shared.clone(), identity, handle, entry)
+                    .with_params_fn(params_fn));
             }
             state.slots.remove(&identity);
         }
@@ -248,7 +259,7 @@ impl ConnectionManager {
         state.opened += 1;
         shared.publish_count(&state);
         drop(state);
-        Ok(Lease::shared(shared.clone(), identity, handle, entry))
+        Ok(Lease::shared(shared.clone(), identity, handle, entry).with_params_fn(params_fn))
     }
 
     /// How long a connection stays open after its last lease is dropped.

@@ -37,8 +37,19 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a
 #[cfg(target_arch = "wasm32")]
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + 'a>>;
 
-/// Runs `future` until `deadline` passes; `None` when it did not finish in time.
-pub(crate) async fn timeout<F: Future>(deadline: Duration, future: F) -> Option<F::Output> {
+/// Runs `future` until `deadline` passes; `None` when it did not finish in time. On the
+/// platform's timer (tokio natively, the browser's in wasm32), for adapters such as the hooks.
+///
+/// ```
+/// # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// # runtime.block_on(async {
+/// use std::time::Duration;
+/// let never = futures::future::pending::<()>();
+/// assert_eq!(rivet_core::runtime::timeout(Duration::from_millis(10), never).await, None);
+/// # });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn timeout<F: Future>(deadline: Duration, future: F) -> Option<F::Output> {
     let future = std::pin::pin!(future);
     let timer = std::pin::pin!(sleep(deadline));
     match select(future, timer).await {
