@@ -84,7 +84,9 @@ fn Chat(room: ReadSignal<String>, user: ReadSignal<String>, token: ReadSignal<St
             });
         }
     });
-    use_event(&chat, ChatRoom::MESSAGE, move |message| lines.write().push(message));
+    use_event(&chat, ChatRoom::MESSAGE, move |message| {
+        lines.write().push(message)
+    });
 
     let mut submit = move || {
         let text = draft();
@@ -93,8 +95,7 @@ fn Chat(room: ReadSignal<String>, user: ReadSignal<String>, token: ReadSignal<St
             draft.set(String::new());
         }
     };
-    let error = chat
-        .error()()
+    let error = chat.error()()
         .map(|e| e.to_string())
         .or_else(|| send.error()().map(|e| format!("send failed: {e}")));
     rsx! {

@@ -10,9 +10,7 @@
 //! dioxus-counter --features desktop` (`RIVET_COUNTER_KEY` picks the actor key).
 
 use dioxus::prelude::*;
-use rivet_dioxus::{
-    use_action, use_actor, use_event, use_rivet_endpoint, ConnStatus, Error,
-};
+use rivet_dioxus::{use_action, use_actor, use_event, use_rivet_endpoint, ConnStatus, Error};
 use rivet_example_actors::{Counter, CounterActions};
 
 mod platform;
@@ -63,8 +61,7 @@ fn CounterCard(actor_key: String) -> Element {
     use_event(&counter, Counter::NEW_COUNT, move |n| count.set(Some(n)));
 
     let shown = count().map_or("…".to_owned(), |n| n.to_string());
-    let error = increment
-        .error()()
+    let error = increment.error()()
         .map(|e| format!("increment failed: {e}"))
         .or_else(|| counter.error()().map(|e| e.to_string()));
     rsx! {

@@ -43,7 +43,8 @@ fn App() -> impl IntoView {
             view! { <Chat/> }.into_any()
         }
         Err(error) => {
-            view! { <p class="error" id="error">"bad endpoint: " {error.to_string()}</p> }.into_any()
+            view! { <p class="error" id="error">"bad endpoint: " {error.to_string()}</p> }
+                .into_any()
         }
     };
     view! {

@@ -54,7 +54,8 @@ fn App() -> impl IntoView {
             .into_any()
         }
         Err(error) => {
-            view! { <p class="error" id="error">"bad endpoint: " {error.to_string()}</p> }.into_any()
+            view! { <p class="error" id="error">"bad endpoint: " {error.to_string()}</p> }
+                .into_any()
         }
     };
     view! {
