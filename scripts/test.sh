@@ -94,7 +94,7 @@ stop_test_server
 step "web examples end to end (Leptos and Dioxus web in headless Chromium, real server)"
 bash scripts/e2e.sh
 
-step "Dioxus desktop example in a real window (Xvfb), real server"
+step "Dioxus desktop examples (counter and chat) in real windows (Xvfb), real server"
 bash scripts/e2e-desktop.sh
 
 step "the demo serves its pages"
