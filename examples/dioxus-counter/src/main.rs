@@ -10,6 +10,7 @@
 //! dioxus-counter --features desktop` (`RIVET_COUNTER_KEY` picks the actor key).
 
 use dioxus::prelude::*;
+use rivet_dioxus::rivet_core::typed::Actor;
 use rivet_dioxus::{use_action, use_actor, use_event, use_rivet_endpoint, ConnStatus, Error};
 use rivet_example_actors::{Counter, CounterActions};
 
@@ -67,7 +68,7 @@ fn CounterCard(actor_key: String) -> Element {
     rsx! {
         section { class: "card",
             header {
-                span { class: "meta", "actor ", code { "counter" }, " · key ", code { "{actor_key}" } }
+                span { class: "meta", "actor ", code { {Counter::NAME} }, " · key ", code { "{actor_key}" } }
                 StatusBadge { status: counter.status(), error: counter.error() }
             }
             p { id: "count", "{shown}" }

@@ -10,6 +10,7 @@
 //! parameters: `?endpoint=` (default http://127.0.0.1:6420) and `?key=` (the counter's key).
 
 use leptos::prelude::*;
+use rivet_core::typed::Actor;
 use rivet_core::{ConnStatus, Error};
 use rivet_example_actors::Counter;
 use rivet_leptos::prelude::*;
@@ -98,7 +99,7 @@ fn CounterCard(key: String) -> impl IntoView {
     view! {
         <section class="card">
             <header>
-                <span class="meta">"actor " <code>"counter"</code> " · key " <code>{key}</code></span>
+                <span class="meta">"actor " <code>{Counter::NAME}</code> " · key " <code>{key}</code></span>
                 <StatusBadge status=counter.status() error=counter.error()/>
             </header>
             <p id="count">{move || count.get().map_or_else(|| "…".to_owned(), |n| n.to_string())}</p>
