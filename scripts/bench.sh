@@ -100,6 +100,6 @@ fi
 # --- 3. codec micro-benchmarks ----------------------------------------------------------------
 if [ "${RIVET_BENCH_SKIP_CODECS:-0}" != "1" ]; then
   log "codec micro-benchmarks (criterion)"
-  cargo bench -q -p rivet-core --bench codecs -- --warm-up-time 1 --measurement-time 2 \
+  cargo bench -q -p rivet-client --bench codecs -- --warm-up-time 1 --measurement-time 2 \
     | tee "$out/codecs.txt"
 fi

@@ -19,11 +19,11 @@ step "clippy (native, all targets)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "clippy (wasm32: rivet-core, the hook crates and the browser tests)"
-cargo clippy -p rivet-core -p rivet-leptos -p rivet-dioxus --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p rivet-client -p rivet-client-leptos -p rivet-client-dioxus --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p rivet-wasm-tests --target wasm32-unknown-unknown --tests --locked -- -D warnings
 
 step "the wasm32 build pulls no native-only crates"
-if cargo tree -p rivet-core --target wasm32-unknown-unknown -e normal --locked \
+if cargo tree -p rivet-client --target wasm32-unknown-unknown -e normal --locked \
     | grep -E '^[^a-z]*(tokio|mio|reqwest|rustls|tokio-tungstenite|getrandom) v'; then
   echo "native-only crates in the wasm32 dependency tree (above)" >&2
   exit 1
@@ -39,7 +39,7 @@ for example in leptos-counter dioxus-counter; do
 done
 
 step "docs (warnings denied)"
-RUSTDOCFLAGS="-D warnings" cargo doc -p rivet-core -p rivet-leptos -p rivet-dioxus --no-deps --locked --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc -p rivet-client -p rivet-client-leptos -p rivet-client-dioxus --no-deps --locked --quiet
 
 # Every process the suite starts inherits this id, rivet-engine included: the orphan check at
 # the end counts only the engines of this run, not other RivetKit servers on the machine.
@@ -54,10 +54,10 @@ engine_pids() {
 step "tests (real RivetKit servers)"
 cargo test --workspace --locked --no-fail-fast
 
-step "server rendering (rivet-leptos with its ssr feature: the hooks open nothing)"
+step "server rendering (rivet-client-leptos with its ssr feature: the hooks open nothing)"
 # Its own feature set, so leptos and its reactive crates compile a second time (with `ssr`).
 ssr_started=$SECONDS
-cargo test -p rivet-leptos --features ssr --test ssr --locked
+cargo test -p rivet-client-leptos --features ssr --test ssr --locked
 echo "ssr tests took $((SECONDS - ssr_started)) s (build included)"
 
 step "reliability table (measured by rivet-core/tests/reliability.rs above; docs/reliability.md)"
@@ -100,6 +100,16 @@ bash scripts/e2e-desktop.sh
 step "the demo serves its pages"
 RIVET_DEMO_CHECK=1 RIVET_DEMO_PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')" \
   bash scripts/demo.sh
+
+step "packaging: every published crate as crates.io and docs.rs see it (scripts/package.sh)"
+package_started=$SECONDS
+bash scripts/package.sh
+echo "packaging took $((SECONDS - package_started)) s"
+
+step "minimum supported Rust versions, native and wasm32 (scripts/msrv.sh)"
+msrv_started=$SECONDS
+bash scripts/msrv.sh
+echo "MSRV checks took $((SECONDS - msrv_started)) s (toolchain downloads included)"
 
 step "no orphaned rivet-engine"
 # Servers of test binaries are stopped by their harness (or its watchdog, within seconds).

@@ -1,5 +1,5 @@
 //! Codec micro-benchmarks: encode / decode of every client-protocol message kind in each
-//! encoding (json, cbor, bare). Run with `cargo bench -p rivet-core --bench codecs`.
+//! encoding (json, cbor, bare). Run with `cargo bench -p rivet-client --bench codecs`.
 //!
 //! Server-to-client frames are built the way the server writes them: JSON text with
 //! `["$BigInt","n"]` ids, the same structure in CBOR, and BARE v4 with CBOR payloads.

@@ -35,6 +35,11 @@
 // In the browser everything runs on one thread; `Arc` keeps one type for both targets.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
+// The crate's README (shown by crates.io and docs.rs), its examples compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub mod client;
 pub mod config;
 pub mod connection;

@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! RIVET_FUZZ_ITERATIONS=5000000 RIVET_FUZZ_SECONDS=900 \
-//!     cargo test --release -p rivet-core --test fuzz -- --nocapture --test-threads 2
+//!     cargo test --release -p rivet-client --test fuzz -- --nocapture --test-threads 2
 //! ```
 //!
 //! Findings and the figures of past long runs are in `docs/fuzzing.md`.

@@ -32,6 +32,11 @@
 //! subscriptions are released when the component unmounts, and nothing connects during
 //! server-side rendering (connections are made in effects).
 
+// The crate's README (shown by crates.io and docs.rs), its examples compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 mod engine;
 mod input;
 mod options;

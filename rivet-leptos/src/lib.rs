@@ -46,6 +46,11 @@
 //! Under the `ssr` feature the hooks do no network work: effects do not run on the server,
 //! so every hook reports `Idle` with no connection, and hydration starts from there.
 
+// The crate's README (shown by crates.io and docs.rs), its examples compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 mod engine;
 mod platform;
 mod provider;
