@@ -127,14 +127,20 @@ chat_pid=$!
 chat_window="$(find_window dioxus-chat "$chat_pid" "$work/chat.log")"
 echo "e2e-desktop: chat window $chat_window"
 xdotool windowmove --sync "$chat_window" 0 0 2>/dev/null || true
-text="hello from the desktop $$"
+# Typed slowly: at xdotool's default pace WebKitGTK under Xvfb drops characters of this
+# controlled input (each keystroke re-renders it through the desktop IPC).
+text="hello desk $$"
 sent=0
 for attempt in $(seq 1 10); do
   xdotool windowfocus --sync "$chat_window" 2>/dev/null || true
-  xdotool type --delay 20 "$text"
+  xdotool type --delay 200 "$text"
   xdotool key Return
   for _ in $(seq 1 25); do
-    if history | grep -qF "{\"user\":\"desk\",\"text\":\"$text\"}"; then sent=1; break 2; fi
+    if history | node -e '
+      let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+        const ok = JSON.parse(s).output.some((m) => m.user === "desk" && m.text === process.argv[1]);
+        process.exit(ok ? 0 : 1);
+      });' "$text" 2>/dev/null; then sent=1; break 2; fi
     sleep 0.2
   done
 done
