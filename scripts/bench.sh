@@ -63,6 +63,9 @@ bundle_wasm() { # crate -> one JSON object
   [ -f "$wasm" ] || { printf '{"raw":null,"gzip":null,"note":"no .wasm output"}'; return; }
   rm -rf "$dist" && mkdir -p "$dist"
   wasm-bindgen --target web --no-typescript --out-dir "$dist" --out-name "$lib" "$wasm" >&2
+  # Kept for attribution: wasm-opt drops the name section that twiggy needs
+  # (python3 benches/twiggy-by-part.py target/bench/bundle/*/*.pre-opt.wasm).
+  cp "$dist/${lib}_bg.wasm" "$dist/${lib}_bg.pre-opt.wasm"
   local note="wasm-bindgen --target web"
   [ -n "$wasm_opt" ] || find_wasm_opt
   if [ -n "$wasm_opt" ]; then
@@ -89,6 +92,9 @@ fi
 
 # --- 2. client figures ----------------------------------------------------------------------
 if [ "${RIVET_BENCH_SKIP_FIGURES:-0}" != "1" ]; then
+  # idle_memory holds one descriptor per connection (10,000 with --count idle_memory=10000):
+  # raise the soft limit to the hard one for the harness and its children.
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || log "could not raise the file limit (ulimit -n $(ulimit -n))"
   log "building the harness (release)"
   cargo build -q --release -p rivet-bench
   bundle_arg=()

@@ -22,6 +22,14 @@ step "clippy (wasm32: rivet-core, the hook crates and the browser tests)"
 cargo clippy -p rivet-client -p rivet-client-leptos -p rivet-client-dioxus --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p rivet-wasm-tests --target wasm32-unknown-unknown --tests --locked -- -D warnings
 
+step "rivet-core with one encoding (features json / cbor / bare), native and wasm32 (lib only)"
+for encoding in json cbor bare; do
+  for target in "" "--target wasm32-unknown-unknown"; do
+    # shellcheck disable=SC2086
+    cargo clippy -p rivet-client --no-default-features --features "$encoding" $target --locked -- -D warnings
+  done
+done
+
 step "the wasm32 build pulls no native-only crates"
 if cargo tree -p rivet-client --target wasm32-unknown-unknown -e normal --locked \
     | grep -E '^[^a-z]*(tokio|mio|reqwest|rustls|tokio-tungstenite|getrandom) v'; then

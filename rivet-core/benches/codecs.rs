@@ -191,5 +191,82 @@ fn http(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, encode, decode, http);
+/// A typed action output or argument list: a few records with strings, numbers beyond 2^53,
+/// optional fields and bytes.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Record {
+    id: u64,
+    user: String,
+    text: String,
+    score: f64,
+    tags: Vec<String>,
+    parent: Option<u64>,
+    blob: rivet_core::Bytes,
+}
+
+fn records() -> Vec<Record> {
+    (0..8u64)
+        .map(|i| Record {
+            id: u64::MAX - i,
+            user: format!("user-{i}"),
+            text: "hello world, straight to the wire".into(),
+            score: i as f64 * 1.5,
+            tags: vec!["a".into(), "b".into()],
+            parent: (i % 2 == 0).then_some(i),
+            blob: rivet_core::Bytes::from(vec![i as u8; 16]),
+        })
+        .collect()
+}
+
+/// Typed payloads: straight to and from the wire (`encode_payload` / `decode_payload`, what
+/// actions and events use) against the tree path they replaced (`serde_json::Value`, then the
+/// compat tags, then the encoding; and back).
+fn typed(c: &mut Criterion) {
+    use rivet_core::protocol::{
+        cbor_decode_compat, cbor_encode_compat, compat, decode_payload, encode_payload,
+    };
+    let value = records();
+    let mut group = c.benchmark_group("typed_payload");
+    for encoding in [Encoding::Json, Encoding::Cbor] {
+        let tree_encode = |v: &Vec<Record>| -> Vec<u8> {
+            let tree = serde_json::to_value(v).unwrap();
+            match encoding {
+                Encoding::Json => serde_json::to_vec(&compat::to_wire(&tree, encoding)).unwrap(),
+                _ => cbor_encode_compat(&tree).unwrap(),
+            }
+        };
+        let tree_decode = |bytes: &[u8]| -> Vec<Record> {
+            let tree = match encoding {
+                Encoding::Json => compat::revive(serde_json::from_slice(bytes).unwrap()).unwrap(),
+                _ => cbor_decode_compat(bytes).unwrap(),
+            };
+            serde_json::from_value(tree).unwrap()
+        };
+        let bytes = encode_payload(&value, encoding).unwrap();
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_with_input(BenchmarkId::new("encode_tree", encoding), &value, |b, v| {
+            b.iter(|| tree_encode(black_box(v)))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("encode_direct", encoding),
+            &value,
+            |b, v| b.iter(|| encode_payload(black_box(v), encoding).unwrap()),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("decode_tree", encoding),
+            &bytes,
+            |b, bytes| b.iter(|| tree_decode(black_box(bytes))),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("decode_direct", encoding),
+            &bytes,
+            |b, bytes| {
+                b.iter(|| decode_payload::<Vec<Record>>(black_box(bytes), encoding).unwrap())
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, encode, decode, http, typed);
 criterion_main!(benches);

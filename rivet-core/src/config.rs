@@ -181,7 +181,8 @@ impl ClientConfig {
         &self.pool
     }
 
-    /// The wire encoding (default [`Encoding::Bare`]).
+    /// The wire encoding (default [`Encoding::Bare`], or the first compiled-in one of `cbor`,
+    /// `json` in a build without the `bare` feature).
     pub fn encoding(&self) -> Encoding {
         self.encoding
     }
@@ -439,7 +440,8 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// The wire encoding.
+    /// The wire encoding. [`build`](Self::build) fails with [`Error::InvalidInput`] (field
+    /// `"encoding"`) for one whose cargo feature is off (see [`Encoding::is_compiled`]).
     pub fn encoding(mut self, encoding: Encoding) -> Self {
         self.encoding = Some(encoding);
         self
@@ -718,7 +720,7 @@ impl ClientConfigBuilder {
             namespace,
             token: parsed.token.or(self.token),
             pool,
-            encoding: self.encoding.unwrap_or_default(),
+            encoding: self.encoding.unwrap_or_default().require()?,
             headers: self.headers,
             request_timeout,
             max_query_input_size: self.max_query_input_size.unwrap_or(4096),
@@ -905,8 +907,51 @@ mod tests {
         assert_eq!(c.endpoint(), "http://localhost:6420");
         assert_eq!(c.namespace(), "default");
         assert_eq!(c.pool(), "default");
-        assert_eq!(c.encoding(), Encoding::Bare);
+        if cfg!(feature = "bare") {
+            assert_eq!(c.encoding(), Encoding::Bare);
+        }
+        assert!(c.encoding().is_compiled());
         assert!(c.token().is_none());
+    }
+
+    /// Meaningful in a build without some encoding, e.g.
+    /// `cargo test -p rivet-core --lib --no-default-features --features json compiled_out`.
+    #[test]
+    fn an_encoding_compiled_out_is_an_invalid_input_naming_its_feature() {
+        use crate::protocol::{encode_http_action_request, encode_to_server, ToServer};
+        let msg = ToServer::SubscriptionRequest {
+            event_name: "e".into(),
+            subscribe: true,
+        };
+        for encoding in Encoding::ALL {
+            let built = ClientConfig::builder().encoding(encoding).build();
+            let encoded = encode_to_server(&msg, encoding);
+            let http = encode_http_action_request(&serde_json::json!([1]), encoding);
+            if encoding.is_compiled() {
+                assert_eq!(built.unwrap().encoding(), encoding);
+                assert!(encoded.is_ok() && http.is_ok());
+                continue;
+            }
+            for err in [
+                built.map(|_| ()).unwrap_err(),
+                encoded.unwrap_err(),
+                http.unwrap_err(),
+            ] {
+                let Error::InvalidInput {
+                    field,
+                    value,
+                    reason,
+                } = &err
+                else {
+                    panic!("expected InvalidInput, got {err:?}");
+                };
+                assert_eq!((*field, value.as_str()), ("encoding", encoding.as_str()));
+                assert!(
+                    reason.contains(&format!("feature `{}`", encoding.as_str())),
+                    "{reason}"
+                );
+            }
+        }
     }
 
     #[test]

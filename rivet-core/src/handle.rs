@@ -5,7 +5,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -13,7 +12,7 @@ use serde_json::Value;
 use crate::client::{validate_name, ClientInner};
 use crate::gateway::{self, encode_component, Route};
 use crate::key::ActorKey;
-use crate::protocol::{self, codec, compat, Encoding, QueueSendRequest};
+use crate::protocol::{self, codec, compat, Encoding, Format, Payload, PayloadRef};
 use crate::raw::{RawRequest, RawResponse};
 use crate::rest::{self, CreateSpec};
 use crate::transport::{HttpRequest, HttpResponse, Method, ResponseLimit};
@@ -312,28 +311,34 @@ impl ActorHandle {
         args: impl Serialize,
         options: ActionOptions,
     ) -> Result<R> {
-        let args = args_to_value(action, args)?;
-        let output = self.action_value(action, &args, options).await?;
-        serde_json::from_value(output).map_err(|e| {
-            Error::decode(
-                format!("output of action {action} on {}", self.describe()),
-                e,
-            )
-        })
+        let args = encode_args(action, &args, self.encoding())?;
+        let body = self.call(action, &args, options).await?;
+        let output = protocol::decode_http_action_output(&body, self.encoding())?;
+        decode_output(output, action, &self.describe())
     }
 
-    /// Calls an action with already built JSON arguments and returns the raw output.
+    /// Calls an action with already built JSON arguments (an array) and returns the raw
+    /// output.
     pub async fn action_value(
         &self,
         action: &str,
         args: &Value,
         options: ActionOptions,
     ) -> Result<Value> {
+        let args = Payload::encode(args, Format::of(self.encoding()))
+            .map_err(|e| Error::encode(format!("arguments of action {action}"), e))?;
+        let body = self.call(action, &args, options).await?;
+        let output = protocol::decode_http_action_output(&body, self.encoding())?;
+        decode_output(output, action, &self.describe())
+    }
+
+    /// Posts encoded arguments to action `action`; returns the response body.
+    async fn call(&self, action: &str, args: &Payload, options: ActionOptions) -> Result<Vec<u8>> {
         if action.is_empty() {
             return Err(Error::invalid("action name", action, "must not be empty"));
         }
         let encoding = self.encoding();
-        let body = protocol::encode_http_action_request(args, encoding)?;
+        let body = protocol::encode_http_action(args, encoding)?;
         let path = format!("/action/{}", encode_component(action));
         let operation = format!("action {action} on {}", self.describe());
         let timeout = options
@@ -353,7 +358,7 @@ impl ActorHandle {
                 operation: &operation,
             })
             .await?;
-        protocol::decode_http_action_response(&response.body, encoding)
+        Ok(response.body)
     }
 
     /// Sends `body` to the actor's queue `queue` without waiting for it to be processed.
@@ -397,16 +402,17 @@ impl ActorHandle {
         if queue.is_empty() {
             return Err(Error::invalid("queue name", queue, "must not be empty"));
         }
-        let body = serde_json::to_value(body)
-            .map_err(|e| Error::encode(format!("body for queue {queue}"), e))?;
-        let request = QueueSendRequest {
-            body,
-            name: Some(queue.to_owned()),
-            wait: Some(wait.is_some()),
-            timeout_ms: wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
-        };
         let encoding = self.encoding();
-        let bytes = protocol::encode_http_queue_request(&request, encoding)?;
+        let body = Payload::encode(body, Format::of(encoding))
+            .map_err(|e| Error::encode(format!("body for queue {queue}"), e))?;
+        let timeout_ms = wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX));
+        let bytes = protocol::encode_http_queue(
+            &body,
+            Some(queue),
+            Some(wait.is_some()),
+            timeout_ms,
+            encoding,
+        )?;
         let path = format!("/queue/{}", encode_component(queue));
         let operation = format!("send to queue {queue} of {}", self.describe());
         let base = self.inner.client.config().request_timeout();
@@ -532,9 +538,7 @@ impl ActorHandle {
                         if cbor.len() > self.inner.client.config().max_query_input_size() {
                             None
                         } else {
-                            Some(Some(
-                                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cbor),
-                            ))
+                            Some(Some(crate::b64::encode_url_safe_no_pad(&cbor)))
                         }
                     }
                     None => Some(None),
@@ -888,14 +892,28 @@ fn is_lifecycle_boundary(err: &Error) -> bool {
     }
 }
 
-/// Serializes user arguments; see [`ActorHandle::action`] for the spreading rules.
-pub(crate) fn args_to_value(action: &str, args: impl Serialize) -> Result<Value> {
-    let value = serde_json::to_value(args)
-        .map_err(|e| Error::encode(format!("arguments of action {action}"), e))?;
-    Ok(match value {
-        Value::Null => Value::Array(Vec::new()),
-        Value::Array(items) => Value::Array(items),
-        single => Value::Array(vec![single]),
+/// Serializes user arguments straight into the wire form of `encoding`; see
+/// [`ActorHandle::action`] for the spreading rules.
+pub(crate) fn encode_args<A: Serialize + ?Sized>(
+    action: &str,
+    args: &A,
+    encoding: Encoding,
+) -> Result<Payload> {
+    Payload::args(args, Format::of(encoding))
+        .map_err(|e| Error::encode(format!("arguments of action {action}"), e))
+}
+
+/// Reads an action's output as `R`; a mismatch names the action, the actor and `R`.
+pub(crate) fn decode_output<R: DeserializeOwned>(
+    output: PayloadRef<'_>,
+    action: &str,
+    actor: &str,
+) -> Result<R> {
+    output.decode().map_err(|e| {
+        Error::decode(
+            format!("output of action {action} on {actor}"),
+            format_args!("expected {}: {e}", std::any::type_name::<R>()),
+        )
     })
 }
 

@@ -31,6 +31,24 @@
 //! [`Error::code`], [`Error::metadata`]). Keys the query gateway cannot carry (a part with `,`,
 //! the key `[""]`) are resolved through the REST API and addressed by id, never sent to the
 //! wrong actor.
+//!
+//! # Cargo features
+//!
+//! | feature | default | what it compiles in |
+//! |---|---|---|
+//! | `macros` | on | `#[rivet_core::actor]`, the typed actor declaration (compile time only) |
+//! | `json` | on | the [`Encoding::Json`] codec (text frames, JSON bodies) |
+//! | `cbor` | on | the [`Encoding::Cbor`] codec (binary frames, CBOR bodies) |
+//! | `bare` | on | the [`Encoding::Bare`] codec (BARE v4 with CBOR payloads; the JS client's default) |
+//!
+//! Every build talks to every RivetKit server; the encoding features only decide which encodings
+//! a client can be configured with. A browser app that uses one of them keeps the others' codecs
+//! out of its bundle:
+//! `rivet-core = { version = "0.1", default-features = false, features = ["macros", "json"] }`
+//! (`json` alone gives the smallest wasm, since the gateway's JSON errors and the REST API need a
+//! JSON parser in every build). A client configured with a compiled-out encoding fails to build
+//! with [`Error::InvalidInput`] (field `"encoding"`, naming the feature to enable); at least one
+//! encoding feature must be on.
 
 // In the browser everything runs on one thread; `Arc` keeps one type for both targets.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
@@ -40,6 +58,8 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+mod b64;
+mod bytes;
 pub mod client;
 pub mod config;
 pub mod connection;
@@ -66,6 +86,7 @@ pub mod typed;
 #[cfg(feature = "macros")]
 pub use rivet_macros::actor;
 
+pub use bytes::Bytes;
 pub use client::{Client, CreateOptions};
 pub use config::{
     ClientConfig, ClientConfigBuilder, LifecycleRetries, Token, DEFAULT_ENDPOINT,

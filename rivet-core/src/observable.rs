@@ -7,6 +7,8 @@
 //! change arrives and the buffer is full, the oldest buffered change is dropped. A reader that
 //! fell behind therefore skips some intermediate values, but it always ends at the latest value,
 //! and [`Changes::lagged`] counts what it skipped (as `Lagged(n)` does in tokio's `broadcast`).
+//! The buffer takes room only as changes arrive and gives it back once they are read, and a
+//! dropped [`Changes`] unregisters at once, so an idle subscriber costs a few dozen bytes.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -61,6 +63,9 @@ struct Queue<T> {
     closed: bool,
 }
 
+/// Buffered changes a drained reader keeps room for; more is released once read.
+const SMALL_QUEUE: usize = 4;
+
 #[derive(Debug)]
 struct Buffered<T> {
     value: T,
@@ -70,7 +75,9 @@ struct Buffered<T> {
 
 impl<T> Queue<T> {
     fn with_first(value: T) -> Self {
-        let mut items = VecDeque::with_capacity(BUFFERED_CHANGES);
+        // Grows on demand (most readers keep up and never hold more than a few values) and
+        // shrinks back once drained, see `Changes::poll_next`.
+        let mut items = VecDeque::new();
         items.push_back(Buffered {
             value,
             skipped_before: 0,
@@ -191,7 +198,11 @@ impl<T: Clone> Observable<T> {
         let mut inner = lock(&self.inner);
         let queue = Arc::new(Mutex::new(Queue::with_first(inner.value.clone())));
         inner.subscribers.push(Arc::downgrade(&queue));
-        Changes { queue, lagged: 0 }
+        Changes {
+            queue,
+            observable: Arc::downgrade(&self.inner),
+            lagged: 0,
+        }
     }
 
     /// Waits until the value satisfies `predicate` and returns it.
@@ -253,7 +264,22 @@ impl<T: Clone> Observable<T> {
 #[derive(Debug)]
 pub struct Changes<T> {
     queue: Arc<Mutex<Queue<T>>>,
+    /// Where this reader is registered, to unregister it when dropped.
+    observable: Weak<Mutex<Inner<T>>>,
     lagged: u64,
+}
+
+impl<T> Drop for Changes<T> {
+    fn drop(&mut self) {
+        // Unregister now rather than at the next change: a connection that stays in one state
+        // (idle) would otherwise keep the dead entry of every `ready()` call that waited on it.
+        if let Some(observable) = self.observable.upgrade() {
+            let queue = Arc::as_ptr(&self.queue);
+            lock(&observable)
+                .subscribers
+                .retain(|weak| weak.as_ptr() != queue && weak.strong_count() > 0);
+        }
+    }
 }
 
 impl<T> Changes<T> {
@@ -277,6 +303,10 @@ impl<T> Stream for Changes<T> {
         let mut queue = lock(&this.queue);
         if let Some(next) = queue.items.pop_front() {
             this.lagged += next.skipped_before;
+            if queue.items.is_empty() && queue.items.capacity() > SMALL_QUEUE {
+                // Drained after a burst: give the memory back.
+                queue.items = VecDeque::new();
+            }
             return Poll::Ready(Some(next.value));
         }
         if queue.closed {
@@ -295,6 +325,36 @@ impl<T> Stream for Changes<T> {
 mod tests {
     use super::*;
     use futures::executor::block_on;
+
+    #[test]
+    fn a_dropped_reader_is_unregistered_at_once() {
+        let value = Observable::new(0_u32);
+        let changes = value.subscribe();
+        assert_eq!(lock(&value.inner).subscribers.len(), 1);
+        drop(changes);
+        // Not only at the next change: an idle connection has none.
+        assert_eq!(lock(&value.inner).subscribers.len(), 0);
+        block_on(value.wait_for(|v| *v == 0));
+        assert_eq!(lock(&value.inner).subscribers.len(), 0);
+    }
+
+    #[test]
+    fn a_drained_buffer_gives_its_memory_back() {
+        block_on(async {
+            let value = Observable::new(0_usize);
+            let mut changes = value.subscribe();
+            assert!(lock(&changes.queue).items.capacity() <= SMALL_QUEUE);
+            for n in 1..BUFFERED_CHANGES {
+                value.set(n);
+            }
+            assert!(lock(&changes.queue).items.capacity() >= BUFFERED_CHANGES);
+            let seen: Vec<usize> = changes.by_ref().take(BUFFERED_CHANGES).collect().await;
+            assert_eq!(seen.len(), BUFFERED_CHANGES);
+            assert!(lock(&changes.queue).items.capacity() <= SMALL_QUEUE);
+            value.set(99);
+            assert_eq!(changes.next().await, Some(99));
+        });
+    }
 
     #[test]
     fn a_reader_that_keeps_up_sees_every_change() {

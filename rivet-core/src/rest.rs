@@ -1,7 +1,6 @@
 //! The engine's REST API (`/actors`): used to resolve actors by key, to create them, and to
 //! reach keys the query gateway cannot represent.
 
-use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::client::ClientInner;
@@ -135,7 +134,7 @@ async fn create_request(
     });
     if let Some(input) = &spec.input {
         let cbor = codec::cbor_encode(&compat::to_wire(input, Encoding::Cbor))?;
-        body["input"] = Value::String(base64::engine::general_purpose::STANDARD.encode(cbor));
+        body["input"] = Value::String(crate::b64::encode(&cbor));
     }
     if let Some(region) = &spec.region {
         body["datacenter"] = Value::String(region.clone());

@@ -4,8 +4,6 @@
 //!
 //! [`ClientConfigBuilder::add_root_certificate`]: crate::ClientConfigBuilder::add_root_certificate
 
-use base64::Engine;
-
 use crate::{Error, Result};
 
 const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
@@ -73,8 +71,7 @@ fn pem_certificates(text: &str) -> std::result::Result<Vec<Vec<u8>>, String> {
             .chars()
             .filter(|c| !c.is_ascii_whitespace())
             .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(body.as_bytes())
+        let der = crate::b64::decode(body.as_bytes(), crate::b64::Padding::Required)
             .map_err(|e| format!("certificate #{} is not valid base64: {e}", ders.len() + 1))?;
         ders.push(der);
         rest = &rest[body_start + len + PEM_END.len()..];

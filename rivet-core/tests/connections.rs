@@ -99,7 +99,7 @@ async fn once_streams_direct_and_multi_argument_events() {
         let _: Value = conn.action("multiArgEvent", ()).await.unwrap();
         let event = within(10, "multi", multi.next()).await.unwrap();
         assert_eq!(
-            event.args,
+            event.args().unwrap(),
             vec![json!(1), json!("two"), json!({"three": 3})],
             "{encoding}"
         );
@@ -108,7 +108,7 @@ async fn once_streams_direct_and_multi_argument_events() {
         let _: Value = conn.action("sendToMe", ("hello",)).await.unwrap();
         let event = within(10, "direct", direct.next()).await.unwrap();
         assert_eq!(
-            event.args,
+            event.args().unwrap(),
             vec![json!("hello"), json!("second-arg")],
             "{encoding}"
         );

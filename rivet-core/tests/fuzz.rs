@@ -195,6 +195,36 @@ fn compat_corpus() -> Vec<Vec<u8>> {
     out
 }
 
+/// Payloads as they travel inside frames: the compat corpus plus typed shapes.
+fn payload_corpus(cbor: bool) -> Vec<Vec<u8>> {
+    let json: Vec<Vec<u8>> = [
+        r#"["$BigInt","18446744073709551616"]"#,
+        r#"["$BigInt","-9223372036854775809"]"#,
+        r#"[["$Uint8Array","AQID"],["$BigInt","340282366920938463463374607431768211455"],-5,null,["a","$b"],2.5]"#,
+        r#"["$Uint8Array","AQID"]"#,
+        r#"["$Undefined",0]"#,
+        r#"["$Set",[1,["$BigInt","5"],["$$x",2]]]"#,
+        r#"["$$x",1]"#,
+        r#"[{"Pair":[1,"x"]},"Unit",{"Named":{"n":["$BigInt","7"],"b":["$ArrayBuffer","AQI="]}}]"#,
+        r#"{"a":[["$$$y",2]],"f":5000000000.0,"g":0.5,"h":-12,"i":null}"#,
+        r#"[1,2,3]"#,
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    if !cbor {
+        return json;
+    }
+    let mut out: Vec<Vec<u8>> = json
+        .iter()
+        .map(|j| cbor_encode(&serde_json::from_slice(j).unwrap()).unwrap())
+        .collect();
+    // Native CBOR forms the JSON model lacks: a byte string, a bignum, a tag, indefinite lengths.
+    out.push(frame("82 43 010203 c2 49 010000000000000005"));
+    out.push(frame("9f d8 20 61 \"x\" bf 61 \"k\" 01 ff ff"));
+    out
+}
+
 fn close_reasons() -> Vec<Vec<u8>> {
     [
         "actor.not_found#0f1e2d3c",
@@ -372,6 +402,8 @@ fn spec(name: &str) -> Spec {
         "http_cbor" => (cbor_bodies(), CBOR_TOKENS, CBOR_NEST, MAX_INPUT),
         "http_bare" => (bare_bodies(), BARE_TOKENS, CBOR_NEST, MAX_INPUT),
         "compat" => (compat_corpus(), COMPAT_TOKENS, COMPAT_NEST, MAX_INPUT),
+        "payload_json" => (payload_corpus(false), COMPAT_TOKENS, JSON_NEST, MAX_INPUT),
+        "payload_cbor" => (payload_corpus(true), CBOR_TOKENS, CBOR_NEST, MAX_INPUT),
         "close_reason" => (close_reasons(), TEXT_TOKENS, &[b"#", b"."], MAX_TEXT),
         "endpoint" => (endpoints(), TEXT_TOKENS, &[b"/", b"@", b"%25"], MAX_TEXT),
         "key" => (keys(), TEXT_TOKENS, &[b"\\", b"\0", b","], MAX_TEXT),
@@ -637,7 +669,7 @@ fn regressions(name: &str) -> Vec<Vec<u8>> {
             inputs.extend(map_keys().iter().map(|cbor| in_bare(cbor)));
             inputs
         }
-        "to_client_cbor" | "http_cbor" => {
+        "to_client_cbor" | "http_cbor" | "payload_cbor" => {
             let mut inputs = strs(&[
                 "5b 00 00 00 01 00 00 00 00 01 02",
                 "7b ff ff ff ff ff ff ff ff 61",
@@ -649,13 +681,13 @@ fn regressions(name: &str) -> Vec<Vec<u8>> {
             inputs.extend(map_keys());
             inputs
         }
-        "to_client_json" | "http_json" | "compat" => {
+        "to_client_json" | "http_json" | "compat" | "payload_json" => {
             let mut inputs = vec![
                 b"[".repeat(100_000),
                 br#"{"output":["$Uint8Array","////"#.to_vec(),
                 br#"["$BigInt","-340282366920938463463374607431768211457"]"#.to_vec(),
             ];
-            if name == "compat" {
+            if name == "compat" || name == "payload_json" {
                 inputs.extend(map_keys());
             }
             inputs
@@ -721,6 +753,16 @@ fn fuzz_http_bare() {
 #[test]
 fn fuzz_compat() {
     run("compat");
+}
+
+#[test]
+fn fuzz_payload_json() {
+    run("payload_json");
+}
+
+#[test]
+fn fuzz_payload_cbor() {
+    run("payload_cbor");
 }
 
 #[test]

@@ -76,7 +76,7 @@ async fn a_well_behaved_hostile_gateway_serves_the_real_client_in_every_encoding
         let conn = handle.connect().unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let _listener = conn.on("tick", move |event| {
-            let _ = tx.send(event.args.clone());
+            let _ = tx.send(event.args().unwrap().to_vec());
         });
         within(10, "ready", conn.ready()).await.unwrap();
         let echoed: Value = within(

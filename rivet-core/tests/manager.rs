@@ -281,7 +281,7 @@ async fn two_leases_each_get_an_event_once_and_one_listener_leaving_keeps_the_ot
     let event = within(10, "event on b's stream", stream_b.next())
         .await
         .unwrap();
-    assert_eq!(event.args, vec![json!(1)]);
+    assert_eq!(event.args().unwrap(), [json!(1)]);
     eventually(5, "both callbacks ran", || async {
         seen_a.load(Ordering::SeqCst) == 1 && seen_b.load(Ordering::SeqCst) == 1
     })
@@ -291,7 +291,7 @@ async fn two_leases_each_get_an_event_once_and_one_listener_leaving_keeps_the_ot
     drop(listener_a);
     let _: i64 = conn.action("increment", (1,)).await.unwrap();
     let event = within(10, "second event", stream_b.next()).await.unwrap();
-    assert_eq!(event.args, vec![json!(2)]);
+    assert_eq!(event.args().unwrap(), [json!(2)]);
     eventually(5, "b's callback ran again", || async {
         seen_b.load(Ordering::SeqCst) == 2
     })

@@ -16,7 +16,7 @@
 //!     let counter = use_actor("counter", "my-counter");        // useActor({ name, key })
 //!     let mut count = use_signal(|| 0i64);
 //!     use_event(counter, "newCount", move |e| {                  // counter.useEvent(...)
-//!         count.set(e.args.first().and_then(|v| v.as_i64()).unwrap_or_default())
+//!         count.set(e.arg::<i64>(0).unwrap_or_default())
 //!     });
 //!     rsx! {
 //!         p { "{counter.status}: {count}" }                       // counter.connStatus
@@ -31,6 +31,11 @@
 //! `VirtualDom`'s thread (core's streams are bridged by tasks spawned on it), leases and
 //! subscriptions are released when the component unmounts, and nothing connects during
 //! server-side rendering (connections are made in effects).
+//!
+//! The features `json`, `cbor` and `bare` (all on by default) are rivet-core's wire encodings:
+//! a browser app that uses one keeps the other codecs out of its bundle with
+//! `rivet-dioxus = { version = "0.1", default-features = false, features = ["json"] }` (see
+//! [`rivet_core::Encoding::is_compiled`]).
 
 // The crate's README (shown by crates.io and docs.rs), its examples compiled as doc tests.
 #[cfg(doctest)]

@@ -96,7 +96,7 @@ fn CounterView(props: ViewProps) -> Element {
     use_event_untyped(&counter, "newCount", move |event| {
         let mut probe = handler_probe.borrow_mut();
         probe.handled_by_render = Some((this_render, probe.renders));
-        count.set(event.args.first().and_then(Value::as_i64));
+        count.set(event.arg::<Option<i64>>(0).ok().flatten());
     });
     let mut probe = props.probe.borrow_mut();
     probe.renders = this_render;
@@ -106,7 +106,10 @@ fn CounterView(props: ViewProps) -> Element {
     probe.status = Some((counter.status)());
     probe.error = counter.error.cloned();
     probe.count = count();
-    probe.latest_event = latest.read().as_ref().and_then(|e| e.args.first().cloned());
+    probe.latest_event = latest
+        .read()
+        .as_ref()
+        .and_then(|e| e.args().ok().and_then(|a| a.first().cloned()));
     probe.connection = counter.connection.cloned();
     probe.action_pending = (increment.pending)();
     probe.action_value = increment.value();

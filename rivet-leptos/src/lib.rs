@@ -45,6 +45,11 @@
 //!
 //! Under the `ssr` feature the hooks do no network work: effects do not run on the server,
 //! so every hook reports `Idle` with no connection, and hydration starts from there.
+//!
+//! The features `json`, `cbor` and `bare` (all on by default) are rivet-core's wire encodings:
+//! a browser app that uses one keeps the other codecs out of its bundle with
+//! `rivet-leptos = { version = "0.1", default-features = false, features = ["json"] }` (see
+//! [`rivet_core::Encoding::is_compiled`]).
 
 // The crate's README (shown by crates.io and docs.rs), its examples compiled as doc tests.
 #[cfg(doctest)]

@@ -13,12 +13,16 @@
 //! `{"figure":…,"ok":false,"error":"…"}`. The metrics of each [`Figure`] are listed in
 //! [`Figure::metrics`]. Contenders only talk to the `127.0.0.1` endpoint they are given.
 
+pub mod heap;
 pub mod measure;
 
 pub use measure::{cpu_time, emit, latency_metrics, metric, percentile_us, rss_bytes};
 
 /// Actions kept in flight on one connection by the pipelined figures.
 pub const IN_FLIGHT: usize = 200;
+
+/// Connections opened at once by `idle_memory` before waiting for them to be ready.
+pub const IDLE_BATCH: u64 = 100;
 
 /// The actor every figure talks to (the test server's `counter`).
 pub const ACTOR: &str = "counter";
@@ -90,9 +94,13 @@ impl Figure {
             Figure::Pipelined => &[
                 ("ops_per_s", "actions/s", Better::Higher),
                 ("cpu_us_per_action", "µs CPU", Better::Lower),
+                ("allocs_per_action", "allocs", Better::Lower),
             ],
             Figure::Events => &[("events_per_s", "events/s", Better::Higher)],
-            Figure::IdleMemory => &[("rss_bytes_per_conn", "bytes", Better::Lower)],
+            Figure::IdleMemory => &[
+                ("rss_bytes_per_conn", "bytes", Better::Lower),
+                ("heap_bytes_per_conn", "bytes", Better::Lower),
+            ],
         }
     }
 

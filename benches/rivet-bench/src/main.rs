@@ -4,8 +4,16 @@
 //! ```text
 //! rivet-bench [--out target/bench/results.json] [--quick] [--figures a,b] [--contenders a,b]
 //!             [--timeout SECS] [--bundle target/bench/bundle.json]
-//!             [--anchor-target-dir DIR] [--count FIGURE=N]...
+//!             [--anchor-target-dir DIR] [--count FIGURE=N]... [--rounds N]
+//!             [--base-bin PATH] [--idle-gateway]
 //! ```
+//!
+//! `--rounds N` runs every figure N times, the contenders alternating within each round, and
+//! reports the median of each metric with its spread (min, max). `--base-bin` adds the
+//! contender `rivet-core-base`: another build of `bench-ours` (e.g. of the previous commit),
+//! alternated with this one against the same server. `--idle-gateway` measures `idle_memory`
+//! against `bench-idle-gateway` (an idle protocol-speaking gateway in its own process)
+//! instead of the engine, for N beyond what the local engine opens.
 //!
 //! Contenders run one after the other, each as its own child process (so CPU time and RSS are
 //! per process), killed after `--timeout`. See `BENCHMARKS.md` for what each figure means.
@@ -36,6 +44,8 @@ const OURS: &str = "rivet-core";
 const JS: &str = "js";
 const ANCHOR: &str = "rivetkit-client";
 const CONTENDERS: [&str; 4] = [FLOOR, OURS, JS, ANCHOR];
+/// Another build of `bench-ours` (`--base-bin`), for before/after runs.
+const BASE: &str = "rivet-core-base";
 
 /// Command-line options.
 struct Options {
@@ -47,6 +57,9 @@ struct Options {
     bundle: Option<PathBuf>,
     anchor_target_dir: PathBuf,
     counts: BTreeMap<&'static str, u64>,
+    rounds: usize,
+    base_bin: Option<PathBuf>,
+    idle_gateway: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -62,6 +75,9 @@ fn parse_options() -> Result<Options, String> {
             .map(|d| PathBuf::from(d).join("anchor-rust"))
             .unwrap_or_else(|| root.join("benches/anchor-rust/target")),
         counts: BTreeMap::new(),
+        rounds: 1,
+        base_bin: None,
+        idle_gateway: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -83,7 +99,7 @@ fn parse_options() -> Result<Options, String> {
                 if let Some(c) = options
                     .contenders
                     .iter()
-                    .find(|c| !CONTENDERS.contains(&c.as_str()))
+                    .find(|c| !CONTENDERS.contains(&c.as_str()) && c.as_str() != BASE)
                 {
                     return Err(format!("unknown contender {c} (known: {CONTENDERS:?})"));
                 }
@@ -95,6 +111,15 @@ fn parse_options() -> Result<Options, String> {
                         .map_err(|e| format!("bad --timeout {secs}: {e}"))?,
                 );
             }
+            "--rounds" => {
+                let n = value("--rounds")?;
+                options.rounds = n
+                    .parse::<usize>()
+                    .map_err(|e| format!("bad --rounds {n}: {e}"))?
+                    .max(1);
+            }
+            "--base-bin" => options.base_bin = Some(PathBuf::from(value("--base-bin")?)),
+            "--idle-gateway" => options.idle_gateway = true,
             "--bundle" => options.bundle = Some(PathBuf::from(value("--bundle")?)),
             "--anchor-target-dir" => {
                 options.anchor_target_dir = PathBuf::from(value("--anchor-target-dir")?);
@@ -112,7 +137,8 @@ fn parse_options() -> Result<Options, String> {
             "-h" | "--help" => {
                 println!(
                     "rivet-bench [--out PATH] [--quick] [--figures a,b] [--contenders a,b] \
-                     [--timeout SECS] [--bundle PATH] [--anchor-target-dir DIR] [--count FIGURE=N]\n\
+                     [--timeout SECS] [--bundle PATH] [--anchor-target-dir DIR] [--count FIGURE=N] \
+                     [--rounds N] [--base-bin PATH] [--idle-gateway]\n\
                      figures: {}\ncontenders: {}",
                     Figure::ALL.map(Figure::name).join(","),
                     CONTENDERS.join(",")
@@ -121,6 +147,18 @@ fn parse_options() -> Result<Options, String> {
             }
             other => return Err(format!("unknown argument {other} (try --help)")),
         }
+    }
+    if let Some(base) = &options.base_bin {
+        if !base.is_file() {
+            return Err(format!("--base-bin {}: no such file", base.display()));
+        }
+        if !options.contenders.iter().any(|c| c == BASE) {
+            // Next to rivet-core (after the floor in the default order).
+            let at = options.contenders.len().min(2);
+            options.contenders.insert(at, BASE.to_string());
+        }
+    } else if options.contenders.iter().any(|c| c == BASE) {
+        return Err(format!("contender {BASE} needs --base-bin PATH"));
     }
     Ok(options)
 }
@@ -166,6 +204,10 @@ fn run() -> Result<(), String> {
         let launcher = match name.as_str() {
             FLOOR => sibling("bench-floor"),
             OURS => sibling("bench-ours"),
+            BASE => match &options.base_bin {
+                Some(path) => Launcher::Ready(vec![path.clone()], Vec::new()),
+                None => Launcher::Unavailable("needs --base-bin".into()),
+            },
             JS => js_launcher(&root),
             ANCHOR => anchor_launcher(&root, &options.anchor_target_dir, &logs),
             _ => Launcher::Unavailable("unknown contender".into()),
@@ -176,13 +218,27 @@ fn run() -> Result<(), String> {
         launchers.insert(name.clone(), launcher);
     }
 
-    eprintln!("[bench] starting an isolated RivetKit server");
-    let server = TestServer::start()?;
-    let endpoint = server.endpoint();
-    eprintln!(
-        "[bench] server ready at {endpoint} after {:.1} s",
-        server.startup_duration().as_secs_f64()
-    );
+    // Not needed when the only figure runs against the idle gateway.
+    let needs_engine = options
+        .figures
+        .iter()
+        .any(|&f| !(f == Figure::IdleMemory && options.idle_gateway));
+    let server = if needs_engine {
+        eprintln!("[bench] starting an isolated RivetKit server");
+        let server = TestServer::start()?;
+        eprintln!(
+            "[bench] server ready at {} after {:.1} s",
+            server.endpoint(),
+            server.startup_duration().as_secs_f64()
+        );
+        Some(server)
+    } else {
+        None
+    };
+    let endpoint = server
+        .as_ref()
+        .map(TestServer::endpoint)
+        .unwrap_or_default();
     let stamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -191,53 +247,59 @@ fn run() -> Result<(), String> {
     let mut figures: BTreeMap<&'static str, BTreeMap<String, Value>> = BTreeMap::new();
     for &figure in &options.figures {
         let count = options.count(figure);
-        for name in &options.contenders {
-            let outcome = match launchers.get(name) {
-                Some(Launcher::Ready(program, prefix)) => {
-                    let key = format!(
-                        "bench-{}-{}-{stamp:x}",
-                        name,
-                        figure.name().replace('_', "-")
-                    );
-                    let mut args = prefix.clone();
-                    args.extend([
-                        endpoint.clone(),
-                        figure.name().to_string(),
-                        count.to_string(),
-                        key,
-                    ]);
-                    let log = logs.join(format!("{name}-{}.log", figure.name()));
-                    // A failed run gets one more try on a settled server: the engine's
-                    // backlog (see `settle`) must not decide which client "fails".
-                    let mut first_error = None;
-                    loop {
-                        settle(&endpoint);
-                        eprint!("[bench] {:<16} {:<15} n={count:<6} ", name, figure.name());
-                        let started = Instant::now();
-                        let mut outcome = run_contender(&program[0], &args, &log, options.timeout);
-                        eprintln!(
-                            "{:>6.1} s  {}",
-                            started.elapsed().as_secs_f64(),
-                            summary(&outcome)
+        // `idle_memory` at large N: against an idle gateway of our own instead of the engine.
+        let gateway = if figure == Figure::IdleMemory && options.idle_gateway {
+            Some(IdleGateway::start()?)
+        } else {
+            None
+        };
+        let endpoint = gateway
+            .as_ref()
+            .map_or_else(|| endpoint.clone(), |g| g.endpoint.clone());
+        let mut rounds: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for round in 0..options.rounds {
+            for name in &options.contenders {
+                let outcome = match launchers.get(name) {
+                    Some(Launcher::Ready(program, prefix)) => {
+                        let key = format!(
+                            "bench-{}-{}-{stamp:x}-{round}",
+                            name,
+                            figure.name().replace('_', "-")
                         );
-                        if outcome["ok"] == json!(true) || first_error.is_some() {
-                            if let (Some(first), Some(fields)) =
-                                (first_error, outcome.as_object_mut())
-                            {
-                                fields.insert("first_attempt_error".into(), first);
-                            }
-                            break outcome;
-                        }
-                        first_error = Some(outcome["error"].clone());
+                        let mut args = prefix.clone();
+                        args.extend([
+                            endpoint.clone(),
+                            figure.name().to_string(),
+                            count.to_string(),
+                            key,
+                        ]);
+                        let suffix = if options.rounds > 1 {
+                            format!("-{round}")
+                        } else {
+                            String::new()
+                        };
+                        let log = logs.join(format!("{name}-{}{suffix}.log", figure.name()));
+                        run_with_retry(
+                            &program[0],
+                            &args,
+                            &log,
+                            &options,
+                            (name, figure, count, round),
+                            gateway.is_none().then_some(endpoint.as_str()),
+                        )
                     }
-                }
-                Some(Launcher::Unavailable(why)) => json!({ "ok": false, "error": why }),
-                None => continue,
-            };
+                    Some(Launcher::Unavailable(why)) => json!({ "ok": false, "error": why }),
+                    None => continue,
+                };
+                rounds.entry(name.clone()).or_default().push(outcome);
+            }
+        }
+        drop(gateway);
+        for (name, outcomes) in rounds {
             figures
                 .entry(figure.name())
                 .or_default()
-                .insert(name.clone(), outcome);
+                .insert(name, merge_rounds(outcomes));
         }
     }
     drop(server);
@@ -258,6 +320,146 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", options.out.display()))?;
     eprintln!("[bench] results written to {}", options.out.display());
     Ok(())
+}
+
+/// Runs one contender once; a failed run gets one more try on a settled server: the engine's
+/// backlog (see [`settle`]) must not decide which client "fails". `settle_on` is the engine's
+/// endpoint (`None` against the idle gateway, which needs no settling).
+fn run_with_retry(
+    program: &Path,
+    args: &[String],
+    log: &Path,
+    options: &Options,
+    (name, figure, count, round): (&str, Figure, u64, usize),
+    settle_on: Option<&str>,
+) -> Value {
+    let mut first_error = None;
+    loop {
+        if let Some(endpoint) = settle_on {
+            settle(endpoint);
+        }
+        let label = if options.rounds > 1 {
+            format!("{} #{}", figure.name(), round + 1)
+        } else {
+            figure.name().to_string()
+        };
+        eprint!("[bench] {name:<16} {label:<18} n={count:<6} ");
+        let started = Instant::now();
+        let mut outcome = run_contender(program, args, log, options.timeout);
+        eprintln!(
+            "{:>6.1} s  {}",
+            started.elapsed().as_secs_f64(),
+            summary(&outcome)
+        );
+        if outcome["ok"] == json!(true) || first_error.is_some() {
+            if let (Some(first), Some(fields)) = (first_error, outcome.as_object_mut()) {
+                fields.insert("first_attempt_error".into(), first);
+            }
+            return outcome;
+        }
+        first_error = Some(outcome["error"].clone());
+    }
+}
+
+/// One outcome from the outcomes of several rounds: each numeric metric is the median of the
+/// successful rounds, with `spread.<metric>` = `[min, max]` and every round kept in `rounds`.
+/// A single outcome is returned as is.
+fn merge_rounds(mut outcomes: Vec<Value>) -> Value {
+    if outcomes.len() == 1 {
+        return outcomes.pop().unwrap_or(Value::Null);
+    }
+    let ok: Vec<&Map<String, Value>> = outcomes
+        .iter()
+        .filter(|o| o["ok"] == true)
+        .filter_map(Value::as_object)
+        .collect();
+    let Some(first) = ok.first() else {
+        let mut merged = outcomes.first().cloned().unwrap_or(Value::Null);
+        if let Some(fields) = merged.as_object_mut() {
+            fields.insert("rounds".into(), Value::Array(outcomes));
+        }
+        return merged;
+    };
+    let mut merged = Map::new();
+    let mut spread = Map::new();
+    for (key, value) in first.iter() {
+        if value.as_f64().is_none() {
+            merged.insert(key.clone(), value.clone());
+            continue;
+        }
+        let mut values: Vec<f64> = ok.iter().filter_map(|o| o.get(key)?.as_f64()).collect();
+        values.sort_by(f64::total_cmp);
+        let median = if values.len() % 2 == 1 {
+            values[values.len() / 2]
+        } else {
+            (values[values.len() / 2 - 1] + values[values.len() / 2]) / 2.0
+        };
+        merged.insert(key.clone(), json!(median));
+        spread.insert(
+            key.clone(),
+            json!([values.first().copied(), values.last().copied()]),
+        );
+    }
+    merged.insert("ok_rounds".into(), json!(ok.len()));
+    merged.insert("spread".into(), Value::Object(spread));
+    merged.insert("rounds".into(), Value::Array(outcomes));
+    Value::Object(merged)
+}
+
+/// `bench-idle-gateway` running as a child process; stopped (stdin closed, then killed by its
+/// own handle) when dropped.
+struct IdleGateway {
+    child: Child,
+    endpoint: String,
+}
+
+impl IdleGateway {
+    fn start() -> Result<IdleGateway, String> {
+        use std::io::BufRead;
+        let exe = std::env::current_exe().map_err(|e| format!("locating rivet-bench: {e}"))?;
+        let path = exe.with_file_name("bench-idle-gateway");
+        let mut child = Command::new(&path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            std::io::BufReader::new(stdout)
+                .read_line(&mut line)
+                .map_err(|e| format!("reading the idle gateway's endpoint: {e}"))?;
+        }
+        let endpoint = line.trim().to_string();
+        if !endpoint.starts_with("http://127.0.0.1:") {
+            child.kill().ok();
+            child.wait().ok();
+            return Err(format!("the idle gateway printed {endpoint:?}"));
+        }
+        eprintln!("[bench] idle_memory against the idle gateway at {endpoint} (not the engine)");
+        Ok(IdleGateway { child, endpoint })
+    }
+}
+
+impl Drop for IdleGateway {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        if wait_bounded_ref(&mut self.child, Duration::from_secs(10)).is_err() {
+            self.child.kill().ok();
+            self.child.wait().ok();
+        }
+    }
+}
+
+fn wait_bounded_ref(child: &mut Child, limit: Duration) -> Result<(), ()> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(())
 }
 
 /// Waits (bounded: 180 s) until the server creates and answers a fresh actor again.
@@ -440,7 +642,7 @@ fn summary(outcome: &Value) -> String {
         if let Some(map) = outcome.as_object() {
             for (k, v) in map {
                 if let Some(x) = v.as_f64() {
-                    if !matches!(k.as_str(), "n" | "rss_before" | "rss_after") {
+                    if !matches!(k.as_str(), "n" | "rss_before" | "rss_after" | "ok_rounds") {
                         parts.push(format!("{k}={}", fmt_num(x)));
                     }
                 }
@@ -671,6 +873,34 @@ fn render(
         }
     }
     out.push_str("(↓ lower is better, ↑ higher is better; ratios are ours / other)\n");
+    if options.contenders.iter().any(|c| c == BASE) {
+        out.push_str(&format!(
+            "\n{:<36} {:>12} {:>12} │ {:>9}\n",
+            "figure", BASE, OURS, "ours/base"
+        ));
+        for &figure in &options.figures {
+            for &(metric, unit, _) in figure.metrics() {
+                let base = value_of(figures, figure, metric, BASE);
+                let ours = value_of(figures, figure, metric, OURS);
+                let cell = |v: Option<f64>| v.map(fmt_num).unwrap_or_else(|| "n/a".into());
+                out.push_str(&format!(
+                    "{:<36} {:>12} {:>12} │ {:>9}\n",
+                    format!("{}.{} ({unit})", figure.name(), metric),
+                    cell(base),
+                    cell(ours),
+                    ratio(ours, base)
+                        .map(|r| format!("{r:.2}"))
+                        .unwrap_or_else(|| "-".into())
+                ));
+            }
+        }
+    }
+    if options.rounds > 1 {
+        out.push_str(&format!(
+            "(medians of {} alternating rounds; spreads in the JSON)\n",
+            options.rounds
+        ));
+    }
 
     let mut missing = Vec::new();
     for (figure, by_contender) in figures {

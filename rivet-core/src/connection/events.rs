@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll};
 
 use futures::channel::mpsc;
@@ -10,22 +10,55 @@ use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::protocol::Payload;
 use crate::{Error, Result};
 
 /// One event received on a connection: its name and arguments.
+///
+/// The arguments stay in their encoded form until asked for: [`arg`](Self::arg) and
+/// [`args_as`](Self::args_as) read them straight into your types (with [`Bytes`](crate::Bytes)
+/// for `Uint8Array`s and `u64` / `i64` / `u128` / `i128` for bigints), [`args`](Self::args)
+/// as JSON values.
 ///
 /// ```
 /// let event = rivet_core::Event::new("newCount", vec![serde_json::json!(7)]);
 /// let n: i64 = event.arg(0)?;
 /// assert_eq!(n, 7);
+/// assert_eq!(event.args()?, &[serde_json::json!(7)]);
 /// # Ok::<(), rivet_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Event {
     /// The event name.
     pub name: String,
-    /// The arguments the actor passed to `broadcast(name, ...args)` / `conn.send`.
-    pub args: Vec<Value>,
+    args: Args,
+    /// The connection's actor, for error messages.
+    actor: Option<Arc<str>>,
+}
+
+#[derive(Clone)]
+enum Args {
+    Values(Vec<Value>),
+    /// As received, and as values once asked for.
+    Encoded(Payload, OnceLock<Result<Vec<Value>>>),
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = f.debug_struct("Event");
+        s.field("name", &self.name);
+        match self.args() {
+            Ok(args) => s.field("args", &args),
+            Err(e) => s.field("args", &e),
+        };
+        s.finish()
+    }
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.args().ok() == other.args().ok()
+    }
 }
 
 impl Event {
@@ -33,21 +66,116 @@ impl Event {
     pub fn new(name: impl Into<String>, args: Vec<Value>) -> Self {
         Self {
             name: name.into(),
-            args,
+            args: Args::Values(args),
+            actor: None,
         }
     }
 
-    /// Argument `index` decoded as `T`.
+    /// An event as received from `actor`'s connection, its arguments still encoded.
+    pub(crate) fn received(name: String, args: Payload, actor: &Arc<str>) -> Self {
+        Self {
+            name,
+            args: Args::Encoded(args, OnceLock::new()),
+            actor: Some(actor.clone()),
+        }
+    }
+
+    /// The arguments the actor passed to `broadcast(name, ...args)` / `conn.send`, as JSON
+    /// values (compat tags revived: bigints as numbers or decimal strings, bytes as arrays of
+    /// numbers). Built on first use.
+    ///
+    /// ```
+    /// let event = rivet_core::Event::new("message", vec!["hi".into(), 2.into()]);
+    /// assert_eq!(event.args()?.len(), 2);
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    pub fn args(&self) -> Result<&[Value]> {
+        match &self.args {
+            Args::Values(values) => Ok(values),
+            Args::Encoded(payload, values) => values
+                .get_or_init(|| {
+                    payload
+                        .as_ref()
+                        .to_value()
+                        .map(|v| into_args(Some(v)))
+                        .map_err(|e| Error::decode(self.what("arguments"), e))
+                })
+                .as_deref()
+                .map_err(Clone::clone),
+        }
+    }
+
+    /// Argument `index` decoded as `T` (`null` when the event has fewer arguments).
+    ///
+    /// ```
+    /// let event = rivet_core::Event::new("message", vec!["hi".into()]);
+    /// assert_eq!(event.arg::<String>(0)?, "hi");
+    /// assert_eq!(event.arg::<Option<u8>>(1)?, None);
+    /// assert!(event.arg::<u8>(0).unwrap_err().to_string().contains("expected u8"));
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
     pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T> {
-        let value = self.args.get(index).cloned().unwrap_or(Value::Null);
-        serde_json::from_value(value)
-            .map_err(|e| Error::decode(format!("argument {index} of event {}", self.name), e))
+        let direct = match &self.args {
+            Args::Encoded(payload, _) => payload.as_ref().arg::<T>(index),
+            Args::Values(_) => None,
+        };
+        let decoded = match direct {
+            Some(decoded) => decoded,
+            None => {
+                let value = self.args()?.get(index).cloned().unwrap_or(Value::Null);
+                serde_json::from_value(value).map_err(|e| e.to_string())
+            }
+        };
+        decoded.map_err(|e| self.mismatch::<T>(&format!("argument {index}"), e))
     }
 
     /// All arguments decoded as one `T` (a tuple, a `Vec`, …).
+    ///
+    /// ```
+    /// let event = rivet_core::Event::new("moved", vec![1.into(), 2.into()]);
+    /// let (x, y): (i32, i32) = event.args_as()?;
+    /// assert_eq!((x, y), (1, 2));
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
     pub fn args_as<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_value(Value::Array(self.args.clone()))
-            .map_err(|e| Error::decode(format!("arguments of event {}", self.name), e))
+        let decoded = match &self.args {
+            Args::Encoded(payload, _) => match payload.as_ref().decode::<T>() {
+                Ok(value) => Ok(value),
+                // A single value or no value: read as a list, as `args` does.
+                Err(e) => self.args_as_list::<T>().map_err(|_| e),
+            },
+            Args::Values(_) => self.args_as_list::<T>(),
+        };
+        decoded.map_err(|e| self.mismatch::<T>("arguments", e))
+    }
+
+    fn args_as_list<T: DeserializeOwned>(&self) -> std::result::Result<T, String> {
+        let values = self.args().map_err(|e| e.to_string())?;
+        serde_json::from_value(Value::Array(values.to_vec())).map_err(|e| e.to_string())
+    }
+
+    fn what(&self, part: &str) -> String {
+        match &self.actor {
+            Some(actor) => format!("{part} of event {} on {actor}", self.name),
+            None => format!("{part} of event {}", self.name),
+        }
+    }
+
+    fn mismatch<T>(&self, part: &str, reason: String) -> Error {
+        Error::decode(
+            self.what(part),
+            format_args!("expected {}: {reason}", std::any::type_name::<T>()),
+        )
+    }
+}
+
+/// Event arguments as a list: a missing or `null` value means none, any other non-array value
+/// is a single argument (as the server itself reads `args`).
+fn into_args(args: Option<Value>) -> Vec<Value> {
+    match args {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(other) => vec![other],
     }
 }
 

@@ -27,10 +27,11 @@ pub use events::{Event, EventStream, EventSubscription};
 pub use hooks::CallbackGuard;
 pub use status::{ConnStatus, ConnectionState};
 
-use crate::handle::{args_to_value, ActorHandle};
+use crate::handle::{decode_output, encode_args, ActorHandle};
 use crate::observable::{Changes, Observable};
+use crate::protocol::{Format, Payload};
 use crate::runtime::{self, BoxFuture};
-use crate::{Error, Result};
+use crate::{Encoding, Error, Result};
 use events::{Callback, Registry};
 use hooks::{Hook, Hooks};
 
@@ -224,8 +225,8 @@ pub(crate) enum Command {
     Action {
         id: u64,
         name: String,
-        args: Value,
-        reply: oneshot::Sender<Result<Value>>,
+        args: Payload,
+        reply: oneshot::Sender<Result<Payload>>,
     },
     /// The caller gave up on action `id` (deadline).
     Cancel(u64),
@@ -245,6 +246,10 @@ pub(crate) struct Shared {
     pub(crate) commands: mpsc::UnboundedSender<Command>,
     next_action_id: AtomicU64,
     pub(crate) description: String,
+    /// The same, for events (which name their actor in decode errors).
+    pub(crate) actor: Arc<str>,
+    /// The encoding of every socket of this connection.
+    encoding: Encoding,
     /// The actor's name, for typed connections to check what they wrap.
     pub(crate) actor_name: String,
 }
@@ -316,7 +321,7 @@ impl Drop for Lifetime {
 /// # async fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
 /// let counter = client.get_or_create("counter", "demo").connect()?;
 /// let _listener = counter.on("newCount", |event| {
-///     println!("count is now {:?}", event.args.first());
+///     println!("count is now {:?}", event.arg::<i64>(0));
 /// });
 /// counter.ready().await?;
 /// let n: i64 = counter.action("increment", (1,)).await?;
@@ -353,6 +358,8 @@ impl ActorConnection {
             commands: commands.clone(),
             next_action_id: AtomicU64::new(0),
             description: handle.describe(),
+            actor: Arc::from(handle.describe()),
+            encoding: handle.client().config().encoding(),
             actor_name: handle.name().to_owned(),
         });
         let action_timeout = options.action_timeout;
@@ -387,14 +394,9 @@ impl ActorConnection {
         args: impl Serialize,
         timeout: Duration,
     ) -> Result<R> {
-        let args = args_to_value(action, args)?;
-        let output = self.action_value(action, args, timeout).await?;
-        serde_json::from_value(output).map_err(|e| {
-            Error::decode(
-                format!("output of action {action} on {}", self.shared.description),
-                e,
-            )
-        })
+        let args = encode_args(action, &args, self.shared.encoding)?;
+        let output = self.call(action, args, timeout).await?;
+        decode_output(output.as_ref(), action, &self.shared.description)
     }
 
     /// Calls an action with JSON arguments (an array) and returns the raw output.
@@ -404,6 +406,14 @@ impl ActorConnection {
         args: Value,
         timeout: Duration,
     ) -> Result<Value> {
+        let args = Payload::encode(&args, Format::of(self.shared.encoding))
+            .map_err(|e| Error::encode(format!("arguments of action {action}"), e))?;
+        let output = self.call(action, args, timeout).await?;
+        decode_output(output.as_ref(), action, &self.shared.description)
+    }
+
+    /// Sends an action with encoded arguments and waits for its encoded output.
+    async fn call(&self, action: &str, args: Payload, timeout: Duration) -> Result<Payload> {
         if action.is_empty() {
             return Err(Error::invalid("action name", action, "must not be empty"));
         }
@@ -479,7 +489,7 @@ impl ActorConnection {
     /// use futures::StreamExt;
     /// let mut counts = conn.events("newCount");
     /// while let Some(event) = counts.next().await {
-    ///     println!("{:?}", event.args);
+    ///     println!("{:?}", event.args());
     /// }
     /// # }
     /// ```

@@ -16,7 +16,7 @@
 //! let manager = client.manager();
 //! let a = manager.acquire(ActorOptions::new("counter", "shared"))?;
 //! let b = manager.acquire(ActorOptions::new("counter", ["shared"]))?; // same socket
-//! let _listener = b.on("newCount", |event| println!("{:?}", event.args));
+//! let _listener = b.on("newCount", |event| println!("{:?}", event.args()));
 //! a.ready().await?;
 //! let n: i64 = a.connection().expect("enabled").action("increment", (1,)).await?;
 //! drop((a, b)); // the socket closes after the grace period

@@ -4,6 +4,10 @@
 //! [`compat::to_wire`](super::compat::to_wire); incoming ones (outputs, event arguments, error
 //! metadata, queue responses) through [`compat::revive`](super::compat::revive).
 //!
+//! Each encoding is compiled in by the cargo feature of its name; for one that is compiled out
+//! these functions return [`Error::InvalidInput`] (see [`Encoding::is_compiled`]). HTTP error
+//! bodies decode as JSON in every build: the gateway's own errors are JSON.
+//!
 //! ```
 //! use rivet_core::protocol::{decode_to_client, encode_to_server, ToClient, ToServer, WireFrame};
 //! use rivet_core::Encoding;
@@ -17,9 +21,15 @@
 //! assert_eq!(reply, ToClient::ActionResponse { id: 0, output: json!(7) });
 //! ```
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
-use super::{schema, tree};
+use super::envelope::{self, ToClientRaw};
+use super::payload::{Format, Payload, PayloadRef};
+#[cfg(feature = "bare")]
+use super::schema;
+use super::tree;
 use super::{Encoding, ErrorBody, QueueSendRequest, QueueSendResponse, ToClient, ToServer};
 use crate::Error;
 
@@ -88,20 +98,34 @@ impl WireFrame {
 /// assert_eq!(text, r#"{"body":{"tag":"SubscriptionRequest","val":{"eventName":"newCount","subscribe":true}}}"#);
 /// ```
 pub fn encode_to_server(msg: &ToServer, encoding: Encoding) -> Result<WireFrame, Error> {
-    match encoding {
-        Encoding::Json => {
-            let tree = tree::to_server(msg, encoding);
-            serde_json::to_string(&tree)
-                .map(WireFrame::Text)
-                .map_err(|e| Error::encode("JSON ToServer message", e))
+    match msg {
+        ToServer::ActionRequest { id, name, args } => {
+            let args = Payload::encode(args, Format::of(encoding))
+                .map_err(|e| Error::encode(format!("arguments of action {name}"), e))?;
+            envelope::encode_action_request(*id, name, &args, encoding)
         }
-        Encoding::Cbor => tree::to_bytes(
-            &tree::to_server(msg, encoding),
-            encoding,
-            "CBOR ToServer message",
-        )
-        .map(WireFrame::Binary),
-        Encoding::Bare => schema::encode_to_server(msg).map(WireFrame::Binary),
+        ToServer::SubscriptionRequest {
+            event_name,
+            subscribe,
+        } => match encoding {
+            Encoding::Json => {
+                serde_json::to_string(&tree::subscription_request(event_name, *subscribe))
+                    .map(WireFrame::Text)
+                    .map_err(|e| Error::encode("JSON ToServer message", e))
+            }
+            Encoding::Cbor => tree::to_bytes(
+                &tree::subscription_request(event_name, *subscribe),
+                encoding,
+                "CBOR ToServer message",
+            )
+            .map(WireFrame::Binary),
+            #[cfg(feature = "bare")]
+            Encoding::Bare => Ok(WireFrame::Binary(schema::encode_subscription_request(
+                event_name, *subscribe,
+            ))),
+            #[cfg(not(feature = "bare"))]
+            Encoding::Bare => Err(encoding.not_compiled()),
+        },
     }
 }
 
@@ -121,17 +145,34 @@ pub fn encode_to_server(msg: &ToServer, encoding: Encoding) -> Result<WireFrame,
 /// assert_eq!(msg, ToClient::ActionResponse { id: 7, output: json!(1) });
 /// ```
 pub fn decode_to_client(bytes: &[u8], encoding: Encoding) -> Result<ToClient, Error> {
-    match encoding {
-        Encoding::Json => {
-            const WHAT: &str = "JSON ToClient message";
-            tree::to_client(tree::from_bytes(bytes, encoding, WHAT)?, WHAT)
-        }
-        Encoding::Cbor => {
-            const WHAT: &str = "CBOR ToClient message";
-            tree::to_client(tree::from_bytes(bytes, encoding, WHAT)?, WHAT)
-        }
-        Encoding::Bare => schema::decode_to_client(bytes),
-    }
+    let what = match encoding {
+        Encoding::Json => "JSON ToClient message",
+        Encoding::Cbor => "CBOR ToClient message",
+        Encoding::Bare => "BARE ToClient message",
+    };
+    let revived = |payload: PayloadRef<'_>, field: &str, context: &str| {
+        payload.to_value().map_err(|reason| {
+            Error::decode(what, format_args!("field {field:?} of {context}: {reason}"))
+        })
+    };
+    Ok(match envelope::decode_to_client_raw(bytes, encoding)? {
+        ToClientRaw::Init {
+            actor_id,
+            connection_id,
+        } => ToClient::Init {
+            actor_id,
+            connection_id,
+        },
+        ToClientRaw::Error(body) => ToClient::Error(body),
+        ToClientRaw::ActionResponse { id, output } => ToClient::ActionResponse {
+            id,
+            output: revived(output, "output", "ActionResponse")?,
+        },
+        ToClientRaw::Event { name, args } => ToClient::Event {
+            name,
+            args: tree::into_args(Some(revived(args, "args", "Event")?)),
+        },
+    })
 }
 
 /// Encodes the body of a stateless action call (`POST …/action/{name}`).
@@ -148,14 +189,9 @@ pub fn decode_to_client(bytes: &[u8], encoding: Encoding) -> Result<ToClient, Er
 /// assert_eq!(encode_http_action_request(&json!([5]), Encoding::Bare).unwrap(), [4, 0, 2, 0x81, 5]);
 /// ```
 pub fn encode_http_action_request(args: &Value, encoding: Encoding) -> Result<Vec<u8>, Error> {
-    match encoding {
-        Encoding::Json | Encoding::Cbor => tree::to_bytes(
-            &tree::http_action_request(args, encoding),
-            encoding,
-            "HttpActionRequest",
-        ),
-        Encoding::Bare => schema::encode_http_action_request(args),
-    }
+    let args = Payload::encode(args, Format::of(encoding))
+        .map_err(|e| Error::encode("HttpActionRequest", e))?;
+    envelope::encode_http_action(&args, encoding)
 }
 
 /// Decodes the body of a successful stateless action call: the action's output.
@@ -169,13 +205,13 @@ pub fn encode_http_action_request(args: &Value, encoding: Encoding) -> Result<Ve
 /// assert_eq!(decode_http_action_response(&[4, 0, 1, 5], Encoding::Bare).unwrap(), json!(5));
 /// ```
 pub fn decode_http_action_response(body: &[u8], encoding: Encoding) -> Result<Value, Error> {
-    match encoding {
-        Encoding::Json | Encoding::Cbor => {
-            const WHAT: &str = "HttpActionResponse";
-            tree::http_action_response(tree::from_bytes(body, encoding, WHAT)?, WHAT)
-        }
-        Encoding::Bare => schema::decode_http_action_response(body),
-    }
+    let what = match encoding {
+        Encoding::Json | Encoding::Cbor => "HttpActionResponse",
+        Encoding::Bare => "BARE HttpActionResponse",
+    };
+    envelope::decode_http_action_output(body, encoding)?
+        .to_value()
+        .map_err(|reason| Error::decode(what, format_args!("field \"output\": {reason}")))
 }
 
 /// Encodes the body of a queue send (`POST …/queue/{name}`).
@@ -201,14 +237,15 @@ pub fn encode_http_queue_request(
     req: &QueueSendRequest,
     encoding: Encoding,
 ) -> Result<Vec<u8>, Error> {
-    match encoding {
-        Encoding::Json | Encoding::Cbor => tree::to_bytes(
-            &tree::http_queue_request(req, encoding),
-            encoding,
-            "HttpQueueSendRequest",
-        ),
-        Encoding::Bare => schema::encode_http_queue_request(req),
-    }
+    let body = Payload::encode(&req.body, Format::of(encoding))
+        .map_err(|e| Error::encode("HttpQueueSendRequest", e))?;
+    envelope::encode_http_queue(
+        &body,
+        req.name.as_deref(),
+        req.wait,
+        req.timeout_ms,
+        encoding,
+    )
 }
 
 /// Decodes the answer to a queue send.
@@ -228,12 +265,21 @@ pub fn decode_http_queue_response(
     encoding: Encoding,
 ) -> Result<QueueSendResponse, Error> {
     match encoding {
-        Encoding::Json | Encoding::Cbor => {
-            const WHAT: &str = "HttpQueueSendResponse";
-            tree::http_queue_response(tree::from_bytes(body, encoding, WHAT)?, WHAT)
-        }
+        #[cfg(feature = "json")]
+        Encoding::Json => tree_http_queue_response(body, encoding),
+        #[cfg(feature = "cbor")]
+        Encoding::Cbor => tree_http_queue_response(body, encoding),
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::decode_http_queue_response(body),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
+}
+
+#[cfg(any(feature = "json", feature = "cbor"))]
+fn tree_http_queue_response(body: &[u8], encoding: Encoding) -> Result<QueueSendResponse, Error> {
+    const WHAT: &str = "HttpQueueSendResponse";
+    tree::http_queue_response(tree::from_bytes(body, encoding, WHAT)?, WHAT)
 }
 
 /// Decodes an HTTP error body: `{group, code, message, metadata?, actor?}`.
@@ -252,13 +298,62 @@ pub fn decode_http_queue_response(
 /// assert!(err.actor.is_none());
 /// ```
 pub fn decode_http_error(body: &[u8], encoding: Encoding) -> Result<ErrorBody, Error> {
+    const WHAT: &str = "HTTP error body";
     match encoding {
-        Encoding::Json | Encoding::Cbor => {
-            const WHAT: &str = "HTTP error body";
-            tree::http_error(tree::from_bytes(body, encoding, WHAT)?, WHAT)
-        }
+        // Always compiled in: the gateway's own errors are JSON whatever the encoding.
+        Encoding::Json => tree::http_error(tree::from_bytes(body, encoding, WHAT)?, WHAT),
+        #[cfg(feature = "cbor")]
+        Encoding::Cbor => tree::http_error(tree::from_bytes(body, encoding, WHAT)?, WHAT),
+        #[cfg(feature = "bare")]
         Encoding::Bare => schema::decode_http_error(body),
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
+}
+
+/// Encodes one dynamic payload (an argument list, a queue body) the way it travels inside a
+/// message of `encoding`: JSON text for json, a CBOR document for cbor and bare, with the compat
+/// tags applied (bytes as `["$Uint8Array",…]`, integers beyond 2^53 as `["$BigInt",…]`).
+///
+/// ```
+/// use rivet_core::protocol::encode_payload;
+/// use rivet_core::{Bytes, Encoding};
+///
+/// let json = encode_payload(&(Bytes::from(vec![1u8, 2, 3]), u64::MAX), Encoding::Json).unwrap();
+/// assert_eq!(json, br#"[["$Uint8Array","AQID"],["$BigInt","18446744073709551615"]]"#);
+/// ```
+pub fn encode_payload<T: Serialize + ?Sized>(
+    value: &T,
+    encoding: Encoding,
+) -> Result<Vec<u8>, Error> {
+    Payload::encode(value, Format::of(encoding))
+        .map(|p| p.bytes().to_vec())
+        .map_err(|e| Error::encode("payload", e))
+}
+
+/// Decodes one dynamic payload (an action output, event arguments) as it travels inside a
+/// message of `encoding`, straight into `T`, reviving the compat tags on the way (see
+/// [`compat`](super::compat); bigints into any integer type they fit, `Uint8Array`s into
+/// [`Bytes`](crate::Bytes)). Empty input reads as `null`.
+///
+/// ```
+/// use rivet_core::protocol::decode_payload;
+/// use rivet_core::{Bytes, Encoding};
+///
+/// let text = br#"[["$Uint8Array","AQID"],["$BigInt","18446744073709551621"]]"#;
+/// let (bytes, n): (Bytes, u128) = decode_payload(text, Encoding::Json).unwrap();
+/// assert_eq!((&bytes[..], n), (&[1u8, 2, 3][..], (1u128 << 64) + 5));
+/// assert!(decode_payload::<(Bytes, u64)>(text, Encoding::Json).is_err());
+/// ```
+pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8], encoding: Encoding) -> Result<T, Error> {
+    PayloadRef::new(bytes, Format::of(encoding))
+        .decode()
+        .map_err(|e| {
+            Error::decode(
+                "payload",
+                format_args!("expected {}: {e}", std::any::type_name::<T>()),
+            )
+        })
 }
 
 #[cfg(test)]

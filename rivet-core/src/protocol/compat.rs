@@ -24,27 +24,19 @@
 //! assert_eq!(to_wire(&json!(["$x", 1]), Encoding::Bare), json!(["$$x", 1]));
 //! ```
 
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 
 use super::Encoding;
 use crate::Error;
 
-const BIGINT: &str = "$BigInt";
-const UINT8_ARRAY: &str = "$Uint8Array";
-const ARRAY_BUFFER: &str = "$ArrayBuffer";
-const UNDEFINED: &str = "$Undefined";
-const SET: &str = "$Set";
+pub(super) const BIGINT: &str = "$BigInt";
+pub(super) const UINT8_ARRAY: &str = "$Uint8Array";
+pub(super) const ARRAY_BUFFER: &str = "$ArrayBuffer";
+pub(super) const UNDEFINED: &str = "$Undefined";
+pub(super) const SET: &str = "$Set";
 
 /// 2^53: integers with a larger magnitude are not exact in a JS number.
-const MAX_EXACT_JS_INTEGER: u64 = 1 << 53;
-
-/// Standard alphabet; padding optional, as node's `Buffer.from(s, "base64")` accepts both.
-const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+pub(super) const MAX_EXACT_JS_INTEGER: u64 = 1 << 53;
 
 /// Turns a value received from the server into a user value, removing the compat tags.
 ///
@@ -125,8 +117,8 @@ fn revive_tagged(items: Vec<Value>) -> Result<Value, String> {
                     "{tag} payload must be a base64 string, got {payload}"
                 ));
             };
-            let bytes = BASE64
-                .decode(b64.as_bytes())
+            // Padding optional, as node's `Buffer.from(s, "base64")` accepts both.
+            let bytes = crate::b64::decode(b64.as_bytes(), crate::b64::Padding::Optional)
                 .map_err(|e| format!("{tag} payload is not valid base64: {e}"))?;
             Ok(Value::Array(bytes.into_iter().map(Value::from).collect()))
         }

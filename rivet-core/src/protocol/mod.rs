@@ -10,38 +10,79 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
+#[cfg(not(any(feature = "json", feature = "cbor", feature = "bare")))]
+compile_error!(
+    "rivet-core needs at least one wire encoding: enable one of its features `json`, `cbor`, `bare`"
+);
+
 pub mod bare;
 mod cbor;
+mod cbor_item;
 pub mod codec;
 pub mod compat;
+mod content;
+mod envelope;
+mod payload;
+mod revive;
+#[cfg(feature = "bare")]
 mod schema;
+// The JSON trees also read the gateway's JSON error bodies, so this module stays in every build.
+#[cfg_attr(not(any(feature = "json", feature = "cbor")), allow(dead_code))]
 mod tree;
+mod wire;
+
+pub(crate) use envelope::{
+    decode_http_action_output, decode_to_client_raw, encode_action_request, encode_http_action,
+    encode_http_queue, ToClientRaw,
+};
+pub(crate) use payload::{Format, Payload, PayloadRef};
 
 pub use codec::{
     cbor_decode, cbor_decode_compat, cbor_encode, cbor_encode_compat, decode_http_action_response,
-    decode_http_error, decode_http_queue_response, decode_to_client, encode_http_action_request,
-    encode_http_queue_request, encode_to_server, WireFrame,
+    decode_http_error, decode_http_queue_response, decode_payload, decode_to_client,
+    encode_http_action_request, encode_http_queue_request, encode_payload, encode_to_server,
+    WireFrame,
 };
 
 /// The wire encoding used for action, queue and connection messages.
 ///
 /// `Bare` is the default, as in the JS client: the smallest and fastest of the three.
 ///
+/// Each encoding's codec is behind a cargo feature of the same name (`json`, `cbor`, `bare`;
+/// all three are on by default). A build without some of them still knows every variant, but
+/// a client configured with one that is compiled out fails to build with
+/// [`Error::InvalidInput`](crate::Error::InvalidInput) (field `"encoding"`), and the
+/// [`codec`] functions answer the same error for it. The default is then the first compiled-in
+/// encoding of `bare`, `cbor`, `json`.
+///
 /// ```
 /// use rivet_core::Encoding;
 /// assert_eq!(Encoding::default(), Encoding::Bare);
 /// assert_eq!("cbor".parse::<Encoding>().unwrap(), Encoding::Cbor);
 /// assert_eq!(Encoding::Json.as_str(), "json");
+/// assert!(Encoding::Json.is_compiled()); // with the default features
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Encoding {
     /// UTF-8 JSON; WebSocket messages are text frames.
     Json,
     /// CBOR (RFC 8949) restricted to the JSON data model; binary frames.
     Cbor,
     /// BARE v4 with a u16 version prefix and CBOR payloads; binary frames.
-    #[default]
     Bare,
+}
+
+impl Default for Encoding {
+    /// `Bare` when compiled in (the JS client's default), else `Cbor`, else `Json`.
+    fn default() -> Self {
+        if cfg!(feature = "bare") {
+            Encoding::Bare
+        } else if cfg!(feature = "cbor") {
+            Encoding::Cbor
+        } else {
+            Encoding::Json
+        }
+    }
 }
 
 impl Encoding {
@@ -63,6 +104,58 @@ impl Encoding {
             Encoding::Json => "application/json",
             Encoding::Cbor | Encoding::Bare => "application/octet-stream",
         }
+    }
+
+    /// Whether this build has the encoding's codec (its cargo feature of the same name).
+    ///
+    /// ```
+    /// use rivet_core::Encoding;
+    /// let usable: Vec<Encoding> = Encoding::ALL.into_iter().filter(|e| e.is_compiled()).collect();
+    /// assert!(usable.contains(&Encoding::default()));
+    /// ```
+    pub const fn is_compiled(self) -> bool {
+        match self {
+            Encoding::Json => cfg!(feature = "json"),
+            Encoding::Cbor => cfg!(feature = "cbor"),
+            Encoding::Bare => cfg!(feature = "bare"),
+        }
+    }
+
+    /// `Ok(self)` if [compiled in](Encoding::is_compiled), else the error a client gets for
+    /// choosing it: [`Error::InvalidInput`](crate::Error::InvalidInput) with field
+    /// `"encoding"`, naming the feature to enable.
+    ///
+    /// ```
+    /// use rivet_core::Encoding;
+    /// assert_eq!(Encoding::Bare.require().unwrap(), Encoding::Bare); // default features
+    /// ```
+    pub fn require(self) -> Result<Self, crate::Error> {
+        if self.is_compiled() {
+            Ok(self)
+        } else {
+            Err(self.not_compiled())
+        }
+    }
+
+    /// The error for an encoding whose feature is off. Kept out of line: it formats.
+    #[cold]
+    pub(crate) fn not_compiled(self) -> crate::Error {
+        let compiled: Vec<&str> = Encoding::ALL
+            .into_iter()
+            .filter(|e| e.is_compiled())
+            .map(Encoding::as_str)
+            .collect();
+        crate::Error::invalid(
+            "encoding",
+            self.as_str(),
+            format!(
+                "this build of rivet-core has no `{name}` codec: enable its cargo feature \
+                 `{name}` (rivet-core = {{ features = [\"{name}\"] }}) or choose one of the \
+                 compiled-in encodings: {}",
+                compiled.join(", "),
+                name = self.as_str(),
+            ),
+        )
     }
 }
 

@@ -25,10 +25,11 @@
 use serde_json::Value;
 
 use super::bare::{Reader, Writer};
-use super::cbor::{cbor_encode_compat, decode_document};
+use super::cbor::decode_document;
 use super::compat::revive_value;
-use super::tree::into_args;
-use super::{ActorSpecifier, ErrorBody, QueueSendRequest, QueueSendResponse, ToClient, ToServer};
+use super::envelope::ToClientRaw;
+use super::payload::{Format, PayloadRef};
+use super::{ActorSpecifier, ErrorBody, QueueSendResponse};
 use crate::Error;
 
 /// The protocol version that introduced `actor` in errors.
@@ -36,28 +37,25 @@ const ACTOR_IN_ERRORS_SINCE: u16 = 4;
 /// The protocol version that introduced the queue messages.
 const QUEUE_SINCE: u16 = 3;
 
-pub(super) fn encode_to_server(msg: &ToServer) -> Result<Vec<u8>, Error> {
+pub(super) fn encode_subscription_request(event_name: &str, subscribe: bool) -> Vec<u8> {
     let mut w = Writer::with_version();
-    match msg {
-        ToServer::ActionRequest { id, name, args } => {
-            w.tag(0);
-            w.uint(*id);
-            w.str(name);
-            w.data(&cbor_encode_compat(args)?);
-        }
-        ToServer::SubscriptionRequest {
-            event_name,
-            subscribe,
-        } => {
-            w.tag(1);
-            w.str(event_name);
-            w.bool(*subscribe);
-        }
-    }
-    Ok(w.finish())
+    w.tag(1);
+    w.str(event_name);
+    w.bool(subscribe);
+    w.finish()
 }
 
-pub(super) fn decode_to_client(bytes: &[u8]) -> Result<ToClient, Error> {
+/// `ToServer::ActionRequest` around arguments already encoded as CBOR.
+pub(super) fn encode_action_request(id: u64, name: &str, args: &[u8]) -> Vec<u8> {
+    let mut w = Writer::with_version();
+    w.tag(0);
+    w.uint(id);
+    w.str(name);
+    w.data(args);
+    w.finish()
+}
+
+pub(super) fn decode_to_client_raw(bytes: &[u8]) -> Result<ToClientRaw<'_>, Error> {
     const WHAT: &str = "BARE ToClient message";
     let mut r = Reader::new(bytes, WHAT);
     let version = r.version()?;
@@ -69,7 +67,7 @@ pub(super) fn decode_to_client(bytes: &[u8]) -> Result<ToClient, Error> {
                 // v1 also carried a connection token, which nothing uses any more.
                 r.str()?;
             }
-            ToClient::Init {
+            ToClientRaw::Init {
                 actor_id,
                 connection_id,
             }
@@ -81,7 +79,7 @@ pub(super) fn decode_to_client(bytes: &[u8]) -> Result<ToClient, Error> {
             let metadata = r.optional(|r| r.data())?;
             let action_id = r.optional(|r| r.uint())?;
             let actor = read_actor(&mut r, version)?;
-            ToClient::Error(ErrorBody {
+            ToClientRaw::Error(ErrorBody {
                 group,
                 code,
                 message,
@@ -92,16 +90,13 @@ pub(super) fn decode_to_client(bytes: &[u8]) -> Result<ToClient, Error> {
         }
         2 => {
             let id = r.uint()?;
-            let output = payload(r.data()?, WHAT, "output")?;
-            ToClient::ActionResponse { id, output }
+            let output = PayloadRef::new(r.data()?, Format::Cbor);
+            ToClientRaw::ActionResponse { id, output }
         }
         3 => {
             let name = r.str()?.to_owned();
-            let args = payload(r.data()?, WHAT, "args")?;
-            ToClient::Event {
-                name,
-                args: into_args(Some(args)),
-            }
+            let args = PayloadRef::new(r.data()?, Format::Cbor);
+            ToClientRaw::Event { name, args }
         }
         tag => {
             return Err(Error::decode(
@@ -114,28 +109,35 @@ pub(super) fn decode_to_client(bytes: &[u8]) -> Result<ToClient, Error> {
     Ok(msg)
 }
 
-pub(super) fn encode_http_action_request(args: &Value) -> Result<Vec<u8>, Error> {
+/// `HttpActionRequest` around arguments already encoded as CBOR.
+pub(super) fn encode_http_action_payload(args: &[u8]) -> Vec<u8> {
     let mut w = Writer::with_version();
-    w.data(&cbor_encode_compat(args)?);
-    Ok(w.finish())
+    w.data(args);
+    w.finish()
 }
 
-pub(super) fn decode_http_action_response(bytes: &[u8]) -> Result<Value, Error> {
+pub(super) fn decode_http_action_output(bytes: &[u8]) -> Result<PayloadRef<'_>, Error> {
     const WHAT: &str = "BARE HttpActionResponse";
     let mut r = Reader::new(bytes, WHAT);
     r.version()?;
-    let output = payload(r.data()?, WHAT, "output")?;
+    let output = PayloadRef::new(r.data()?, Format::Cbor);
     r.finish()?;
     Ok(output)
 }
 
-pub(super) fn encode_http_queue_request(req: &QueueSendRequest) -> Result<Vec<u8>, Error> {
+/// `HttpQueueSendRequest` around a body already encoded as CBOR.
+pub(super) fn encode_http_queue_payload(
+    body: &[u8],
+    name: Option<&str>,
+    wait: Option<bool>,
+    timeout_ms: Option<u64>,
+) -> Vec<u8> {
     let mut w = Writer::with_version();
-    w.data(&cbor_encode_compat(&req.body)?);
-    w.optional(req.name.as_deref(), |w, name| w.str(name));
-    w.optional(req.wait, |w, wait| w.bool(wait));
-    w.optional(req.timeout_ms, |w, ms| w.u64(ms));
-    Ok(w.finish())
+    w.data(body);
+    w.optional(name, |w, name| w.str(name));
+    w.optional(wait, |w, wait| w.bool(wait));
+    w.optional(timeout_ms, |w, ms| w.u64(ms));
+    w.finish()
 }
 
 pub(super) fn decode_http_queue_response(bytes: &[u8]) -> Result<QueueSendResponse, Error> {

@@ -7,9 +7,8 @@
 use serde_json::{json, Map, Value};
 
 use super::cbor::{cbor_encode, decode_document};
-use super::compat::{revive_value, to_wire};
-use super::{ActorSpecifier, Encoding, ErrorBody, QueueSendRequest, QueueSendResponse};
-use super::{ToClient, ToServer};
+use super::compat::revive_value;
+use super::{ActorSpecifier, Encoding, ErrorBody, QueueSendResponse, ToClient};
 use crate::Error;
 
 /// Serializes a tree: JSON text (as bytes) or CBOR.
@@ -31,70 +30,29 @@ pub(super) fn from_bytes(bytes: &[u8], encoding: Encoding, what: &str) -> Result
     }
 }
 
-pub(super) fn to_server(msg: &ToServer, encoding: Encoding) -> Value {
-    match msg {
-        ToServer::ActionRequest { id, name, args } => json!({"body": {
-            "tag": "ActionRequest",
-            "val": {"id": id, "name": name, "args": to_wire(args, encoding)},
-        }}),
-        ToServer::SubscriptionRequest {
-            event_name,
-            subscribe,
-        } => json!({"body": {
-            "tag": "SubscriptionRequest",
-            "val": {"eventName": event_name, "subscribe": subscribe},
-        }}),
-    }
+/// A subscription request (action requests are spliced around their encoded arguments, see
+/// [`envelope`](super::envelope)).
+pub(super) fn subscription_request(event_name: &str, subscribe: bool) -> Value {
+    json!({"body": {
+        "tag": "SubscriptionRequest",
+        "val": {"eventName": event_name, "subscribe": subscribe},
+    }})
 }
 
-pub(super) fn to_client(tree: Value, what: &'static str) -> Result<ToClient, Error> {
-    let mut root = Fields::new(tree, what, "message")?;
-    let mut body = Fields::new(root.required("body")?, what, "body")?;
-    let tag = body.string("tag")?;
-    let mut val = Fields::new(body.required("val")?, what, &tag)?;
-    match tag.as_str() {
+/// The `val` of an `Init` or `Error` message (actions and events: [`envelope`](super::envelope)).
+pub(super) fn to_client_val(tag: &str, val: Value, what: &'static str) -> Result<ToClient, Error> {
+    let mut val = Fields::new(val, what, tag)?;
+    match tag {
         "Init" => Ok(ToClient::Init {
             actor_id: val.string("actorId")?,
             connection_id: val.string("connectionId")?,
         }),
         "Error" => error_body(val, true).map(ToClient::Error),
-        "ActionResponse" => Ok(ToClient::ActionResponse {
-            id: val.u64("id")?,
-            output: val.payload("output")?.unwrap_or(Value::Null),
-        }),
-        "Event" => Ok(ToClient::Event {
-            name: val.string("name")?,
-            args: into_args(val.payload("args")?),
-        }),
         other => Err(Error::decode(
             what,
             format_args!("unknown message tag {other:?}"),
         )),
     }
-}
-
-pub(super) fn http_action_request(args: &Value, encoding: Encoding) -> Value {
-    json!({"args": to_wire(args, encoding)})
-}
-
-pub(super) fn http_action_response(tree: Value, what: &'static str) -> Result<Value, Error> {
-    let mut root = Fields::new(tree, what, "response")?;
-    Ok(root.payload("output")?.unwrap_or(Value::Null))
-}
-
-pub(super) fn http_queue_request(req: &QueueSendRequest, encoding: Encoding) -> Value {
-    let mut map = Map::new();
-    map.insert("body".to_owned(), to_wire(&req.body, encoding));
-    if let Some(name) = &req.name {
-        map.insert("name".to_owned(), Value::from(name.as_str()));
-    }
-    if let Some(wait) = req.wait {
-        map.insert("wait".to_owned(), Value::from(wait));
-    }
-    if let Some(timeout) = req.timeout_ms {
-        map.insert("timeout".to_owned(), Value::from(timeout));
-    }
-    Value::Object(map)
 }
 
 pub(super) fn http_queue_response(
@@ -153,14 +111,14 @@ pub(super) fn into_args(args: Option<Value>) -> Vec<Value> {
 }
 
 /// The fields of one object in a tree, taken out one at a time, with errors naming the field.
-struct Fields {
+pub(super) struct Fields {
     map: Map<String, Value>,
     what: &'static str,
     context: String,
 }
 
 impl Fields {
-    fn new(value: Value, what: &'static str, context: &str) -> Result<Self, Error> {
+    pub(super) fn new(value: Value, what: &'static str, context: &str) -> Result<Self, Error> {
         match value {
             Value::Object(map) => Ok(Self {
                 map,
@@ -191,7 +149,7 @@ impl Fields {
             .ok_or_else(|| self.error(field, "missing"))
     }
 
-    fn string(&mut self, field: &str) -> Result<String, Error> {
+    pub(super) fn string(&mut self, field: &str) -> Result<String, Error> {
         match self.required(field)? {
             Value::String(s) => Ok(s),
             other => Err(self.error(
@@ -212,7 +170,7 @@ impl Fields {
         }
     }
 
-    fn u64(&mut self, field: &str) -> Result<u64, Error> {
+    pub(super) fn u64(&mut self, field: &str) -> Result<u64, Error> {
         let value = self.required(field)?;
         self.parse_u64(field, &value)
     }

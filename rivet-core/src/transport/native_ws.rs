@@ -17,8 +17,13 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-/// Bytes read from the socket per call (and reserved per connection).
-const READ_BUFFER_BYTES: usize = 8 * 1024;
+/// Bytes read from the socket per call, and reserved per connection for its whole life
+/// (tungstenite allocates its read buffer with the socket and never shrinks it). Protocol
+/// messages are tens of bytes (an action response, an event); a larger frame grows the buffer
+/// to its announced length first (bounded by the message size limit) and is then read in
+/// chunks of this size. 1 KiB instead of 8 KiB: an idle connection's heap 14.1 → 7 KB
+/// (`BENCHMARKS.md`, "Memory per idle connection").
+const READ_BUFFER_BYTES: usize = 1024;
 
 use crate::runtime;
 use crate::transport::native::{refuse_redirect, transport_error, HttpClient};
@@ -115,8 +120,8 @@ pub(crate) async fn connect_websocket(
         }
     };
     // tungstenite reserves its read buffer per socket up front (128 KiB by default), which
-    // dominated the memory of an idle connection (benchmarks: ~166 KB each). Frames here are
-    // small (the server accepts 64 KiB at most); an 8 KiB chunk reads them in a few calls.
+    // dominated the memory of an idle connection (benchmarks: ~166 KB each); see
+    // READ_BUFFER_BYTES.
     // tungstenite's own defaults (16 MiB frames, 64 MiB messages) let a peer make it buffer
     // 64 MiB per socket; it checks each frame header and the running message size instead.
     let config = WebSocketConfig::default()

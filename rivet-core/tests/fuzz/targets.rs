@@ -25,6 +25,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("http_cbor", http_cbor),
     ("http_bare", http_bare),
     ("compat", compat_tags),
+    ("payload_json", payload_json),
+    ("payload_cbor", payload_cbor),
     ("close_reason", close_reason),
     ("endpoint", endpoint),
     ("key", key),
@@ -118,6 +120,70 @@ pub fn compat_tags(bytes: &[u8]) -> Verdict {
         }
     }
     Ok(true)
+}
+
+/// Shapes a typed payload read may be asked for.
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)]
+enum Shape {
+    Unit,
+    Pair(i64, String),
+    Named {
+        n: Option<u128>,
+        b: rivet_core::Bytes,
+    },
+}
+
+/// `decode_payload` (a payload read straight into the caller's type, compat tags revived on the
+/// fly) on JSON text or CBOR: it answers with a value or a typed error for every target type,
+/// and into a `serde_json::Value` it gives what `revive` gives the decoded tree.
+fn payload(bytes: &[u8], encoding: Encoding) -> Verdict {
+    use rivet_core::Bytes;
+    use std::collections::BTreeMap;
+    type Tuple = (Bytes, u128, i128, Option<i64>, Vec<String>, f64);
+    let value = typed(
+        "decode_payload::<Value>",
+        protocol::decode_payload::<serde_json::Value>(bytes, encoding),
+    )?;
+    typed("Tuple", protocol::decode_payload::<Tuple>(bytes, encoding))?;
+    typed(
+        "Vec<Shape>",
+        protocol::decode_payload::<Vec<Shape>>(bytes, encoding),
+    )?;
+    typed("Bytes", protocol::decode_payload::<Bytes>(bytes, encoding))?;
+    typed(
+        "map",
+        protocol::decode_payload::<BTreeMap<String, Option<u64>>>(bytes, encoding),
+    )?;
+    typed(
+        "Option<Shape>",
+        protocol::decode_payload::<Option<Shape>>(bytes, encoding),
+    )?;
+    // The tree path: the document decoded whole, then revived.
+    let tree = match encoding {
+        Encoding::Json => serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|tree| compat::revive(tree).ok()),
+        Encoding::Cbor | Encoding::Bare => protocol::cbor_decode_compat(bytes).ok(),
+    };
+    if let (Some(value), Some(tree)) = (&value, &tree) {
+        if value != tree {
+            return Err(format!(
+                "{encoding}: decode_payload::<Value> != revive(tree)\n  direct = {value}\n  tree   = {tree}"
+            ));
+        }
+    }
+    Ok(value.is_some())
+}
+
+/// [`payload`] on JSON text.
+pub fn payload_json(bytes: &[u8]) -> Verdict {
+    payload(bytes, Encoding::Json)
+}
+
+/// [`payload`] on CBOR documents.
+pub fn payload_cbor(bytes: &[u8]) -> Verdict {
+    payload(bytes, Encoding::Cbor)
 }
 
 /// `ServerError::from_close_reason`: a parsed reason has a valid group and code that the

@@ -70,13 +70,13 @@ async fn actions_and_events_in_every_encoding() {
         let _: Value = conn.action("multiArgEvent", ()).await.unwrap();
         let event = within(10, "multi", multi.next()).await.unwrap();
         assert_eq!(
-            event.args,
+            event.args().unwrap(),
             vec![json!(1), json!("two"), json!({"three": 3})],
             "{encoding}"
         );
         let _: Value = conn.action("sendToMe", ("hello",)).await.unwrap();
         let event = within(10, "direct", direct.next()).await.unwrap();
-        assert_eq!(event.args, vec![json!("hello"), json!("second-arg")]);
+        assert_eq!(event.args().unwrap(), [json!("hello"), json!("second-arg")]);
         let err = conn.action::<Value>("boom", ()).await.unwrap_err();
         assert_eq!(err.code(), Some("boom_code"), "{encoding}");
         assert_eq!(err.metadata(), Some(&json!({"a": 1, "b": "two"})));

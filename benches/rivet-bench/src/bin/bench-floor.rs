@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
+use rivet_bench::heap::{self, CountingAlloc};
 use rivet_bench::{
     cpu_time, emit, gateway_path, latency_metrics, metric, rss_bytes, ContenderArgs, Figure,
     IN_FLIGHT,
@@ -17,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -24,6 +26,19 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Bound on every single read in this contender.
 const READ_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Counts live heap bytes for `idle_memory` and allocations for `pipelined` (off otherwise).
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+/// tungstenite's read buffer per socket: its default (128 KiB) unless
+/// `RIVET_BENCH_FLOOR_READ_BUFFER` says otherwise (to see what the socket stack costs with the
+/// 8 KiB rivet-core uses).
+fn ws_config() -> Option<WebSocketConfig> {
+    let bytes = std::env::var("RIVET_BENCH_FLOOR_READ_BUFFER").ok()?;
+    let bytes = bytes.parse::<usize>().ok()?;
+    Some(WebSocketConfig::default().read_buffer_size(bytes))
+}
 
 fn main() {
     let args = match ContenderArgs::from_env() {
@@ -33,6 +48,10 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if args.figure == Figure::IdleMemory {
+        // From the start, so that every block freed later was counted when allocated.
+        heap::start_counting();
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
@@ -159,7 +178,7 @@ async fn connect(args: &ContenderArgs) -> Result<Socket, String> {
         HeaderValue::from_static("rivet, rivet_encoding.json"),
     );
     // `true`: TCP_NODELAY, as every client library sets it.
-    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, ws_config(), true)
         .await
         .map_err(err)?;
     match next_message(&mut socket).await? {
@@ -261,11 +280,21 @@ async fn pipelined(args: &ContenderArgs, n: u64) -> Result<Map<String, Value>, S
     pipeline(&mut socket, warm, n).await?;
     let elapsed = start.elapsed();
     let cpu = cpu_time()? - cpu_before;
+    // Allocations per action: a second, counted round of the same size.
+    heap::start_counting();
+    let allocations_before = heap::allocations();
+    pipeline(&mut socket, warm + n, n).await?;
+    let allocations = heap::allocations() - allocations_before;
+    heap::stop_counting();
     socket.close(None).await.ok();
     let mut out = metric("ops_per_s", n as f64 / elapsed.as_secs_f64());
     out.insert(
         "cpu_us_per_action".into(),
         Value::from(cpu.as_secs_f64() * 1e6 / n as f64),
+    );
+    out.insert(
+        "allocs_per_action".into(),
+        Value::from(allocations as f64 / n as f64),
     );
     Ok(out)
 }
@@ -328,6 +357,7 @@ async fn idle_memory(args: &ContenderArgs, n: u64) -> Result<Map<String, Value>,
     response(&mut warm).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss_bytes()?;
+    let heap_before = heap::live_bytes();
     let opened = futures::stream::iter(0..n)
         .map(|_| connect(args))
         .buffer_unordered(64)
@@ -339,9 +369,14 @@ async fn idle_memory(args: &ContenderArgs, n: u64) -> Result<Map<String, Value>,
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = rss_bytes()?;
+    let heap_after = heap::live_bytes();
     let mut out = metric(
         "rss_bytes_per_conn",
         after.saturating_sub(before) as f64 / n as f64,
+    );
+    out.insert(
+        "heap_bytes_per_conn".into(),
+        Value::from(heap::live_delta(heap_before, heap_after) as f64 / n as f64),
     );
     out.insert("rss_before".into(), Value::from(before));
     out.insert("rss_after".into(), Value::from(after));

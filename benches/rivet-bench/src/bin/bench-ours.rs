@@ -8,14 +8,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
+use rivet_bench::heap::{self, CountingAlloc};
 use rivet_bench::{
-    cpu_time, emit, latency_metrics, metric, rss_bytes, ContenderArgs, Figure, ACTOR, IN_FLIGHT,
+    cpu_time, emit, latency_metrics, metric, rss_bytes, ContenderArgs, Figure, ACTOR, IDLE_BATCH,
+    IN_FLIGHT,
 };
 use rivet_core::{ActorConnection, ActorHandle, Client};
 use serde_json::{Map, Value};
 
 /// How long the events figure waits for its last event.
 const EVENTS_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Counts live heap bytes for `idle_memory` and allocations for `pipelined` (off otherwise).
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 fn main() {
     let args = match ContenderArgs::from_env() {
@@ -25,6 +31,10 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if args.figure == Figure::IdleMemory {
+        // From the start, so that every block freed later was counted when allocated.
+        heap::start_counting();
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
@@ -107,11 +117,22 @@ async fn pipelined(handle: &ActorHandle, n: u64) -> Result<Map<String, Value>, S
     pipeline(&conn, n).await?;
     let elapsed = start.elapsed();
     let cpu = cpu_time()? - cpu_before;
+    // Allocations per action: a second round of the same size, counted (the counting is off
+    // during the timed round so that it costs the CPU figure nothing).
+    heap::start_counting();
+    let allocations_before = heap::allocations();
+    pipeline(&conn, n).await?;
+    let allocations = heap::allocations() - allocations_before;
+    heap::stop_counting();
     conn.dispose().await;
     let mut out = metric("ops_per_s", n as f64 / elapsed.as_secs_f64());
     out.insert(
         "cpu_us_per_action".into(),
         Value::from(cpu.as_secs_f64() * 1e6 / n as f64),
+    );
+    out.insert(
+        "allocs_per_action".into(),
+        Value::from(allocations as f64 / n as f64),
     );
     Ok(out)
 }
@@ -177,21 +198,42 @@ async fn idle_memory(handle: &ActorHandle, n: u64) -> Result<Map<String, Value>,
     warm.action::<Value>("getCount", ()).await.map_err(err)?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss_bytes()?;
+    let heap_before = heap::live_bytes();
+    let started = Instant::now();
     let mut conns = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        conns.push(handle.connect().map_err(err)?);
+    // In batches: a burst of thousands of upgrades at once overwhelms the local engine.
+    while (conns.len() as u64) < n {
+        let batch = (n - conns.len() as u64).min(IDLE_BATCH);
+        let mut opened = Vec::with_capacity(batch as usize);
+        for _ in 0..batch {
+            opened.push(handle.connect().map_err(err)?);
+        }
+        futures::future::try_join_all(opened.iter().map(|c| c.ready()))
+            .await
+            .map_err(err)?;
+        conns.extend(opened);
     }
-    futures::future::try_join_all(conns.iter().map(|c| c.ready()))
-        .await
-        .map_err(err)?;
+    let open_s = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = rss_bytes()?;
+    let heap_after = heap::live_bytes();
     let mut out = metric(
         "rss_bytes_per_conn",
         after.saturating_sub(before) as f64 / n as f64,
     );
+    out.insert(
+        "heap_bytes_per_conn".into(),
+        Value::from(heap::live_delta(heap_before, heap_after) as f64 / n as f64),
+    );
     out.insert("rss_before".into(), Value::from(before));
     out.insert("rss_after".into(), Value::from(after));
+    out.insert("open_s".into(), Value::from(open_s));
+    if std::env::var_os("RIVET_BENCH_EXIT_HELD").is_some() {
+        // For heap profilers: exit with the connections still open, so that what an idle
+        // connection holds is reported as memory live at exit (`heaptrack --print-leaks`).
+        emit(Figure::IdleMemory.name(), Ok(out));
+        std::process::exit(0);
+    }
     for conn in &conns {
         conn.dispose().await;
     }
