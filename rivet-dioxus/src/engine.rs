@@ -35,12 +35,22 @@ pub(crate) struct Core {
     pub(crate) state: Signal<ConnectionState>,
     pub(crate) connection: Signal<Option<ActorConnection>>,
     pub(crate) handle: Signal<Option<ActorHandle>>,
-    pub(crate) status: Memo<ConnStatus>,
-    pub(crate) is_connected: Memo<bool>,
-    pub(crate) error: Memo<Option<Error>>,
+    /// Read-only views, made once in the component's scope (a conversion allocates).
+    pub(crate) read: ReadOnly,
     lease: CopyValue<Option<Lease>>,
     slot: CopyValue<Observable<Slot>>,
     effect: CopyValue<Option<Effect>>,
+}
+
+/// The read-only signals of a hook.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) struct ReadOnly {
+    pub(crate) state: ReadSignal<ConnectionState>,
+    pub(crate) status: ReadSignal<ConnStatus>,
+    pub(crate) is_connected: ReadSignal<bool>,
+    pub(crate) error: ReadSignal<Option<Error>>,
+    pub(crate) connection: ReadSignal<Option<ActorConnection>>,
+    pub(crate) handle: ReadSignal<Option<ActorHandle>>,
 }
 
 /// Holds the connection `build` describes while the component is mounted. `build` runs in an
@@ -144,13 +154,19 @@ pub(crate) fn use_core<H: 'static>(build: impl Fn() -> Result<ActorOptions<H>> +
     let status = use_memo(move || state.read().status);
     let is_connected = use_memo(move || state.read().status == ConnStatus::Connected);
     let error = use_memo(move || state.read().last_error.clone());
+    let read = use_hook(|| ReadOnly {
+        state: state.into(),
+        status: status.into(),
+        is_connected: is_connected.into(),
+        error: error.into(),
+        connection: connection.into(),
+        handle: handle.into(),
+    });
     Core {
         state,
         connection,
         handle,
-        status,
-        is_connected,
-        error,
+        read,
         lease,
         slot,
         effect: stored_effect,

@@ -1,27 +1,42 @@
 //! Dioxus 0.7 hooks for [Rivet Actors](https://rivet.dev), on web (wasm32) and desktop, over
-//! `rivet-core`'s shared connection manager — the Dioxus counterpart of `@rivetkit/react`.
+//! `rivet-core`'s shared connection manager — the Dioxus counterpart of `@rivetkit/react`,
+//! with the same names and shapes as `rivet-leptos`.
+//!
+//! * [`use_rivet_provider`] / [`use_rivet_endpoint`] put a [`Client`] in context.
+//! * [`use_actor`] / [`use_actor_with`] hold a shared connection to a declared actor while the
+//!   component is mounted; the returned [`UseActor`] is `Copy`, has `status()`, `error()`,
+//!   `is_connected()` and `state()` signals, and the actor's actions as methods.
+//! * [`use_event`] / [`use_latest_event`] follow a typed event across reconnects.
+//! * [`use_action`] gives an action pending / value / error signals.
+//! * For actors without a declaration: [`use_actor_untyped`], [`use_actor_with_options`],
+//!   [`use_event_untyped`], [`use_latest_event_untyped`], [`use_actor_action`].
 //!
 //! ```no_run
 //! use dioxus::prelude::*;
 //! use rivet_dioxus::{use_actor, use_event, use_rivet_provider};
 //!
-//! #[component]
-//! fn App() -> Element {
-//!     use_rivet_provider(|| rivet_core::Client::new("http://127.0.0.1:6420").expect("endpoint"));
-//!     rsx! { Counter {} }
+//! #[rivet_core::actor]
+//! pub trait Counter {
+//!     fn increment(amount: i64) -> i64;
+//!     #[event]
+//!     fn new_count(count: i64);
 //! }
 //!
 //! #[component]
-//! fn Counter() -> Element {
-//!     let counter = use_actor("counter", "my-counter");        // useActor({ name, key })
+//! fn App() -> Element {
+//!     use_rivet_provider(|| rivet_core::Client::new("http://127.0.0.1:6420").expect("endpoint"));
+//!     rsx! { CounterView {} }
+//! }
+//!
+//! #[component]
+//! fn CounterView() -> Element {
+//!     let counter = use_actor(Counter, "my-counter");           // useActor({ name, key })
 //!     let mut count = use_signal(|| 0i64);
-//!     use_event(counter, "newCount", move |e| {                  // counter.useEvent(...)
-//!         count.set(e.arg::<i64>(0).unwrap_or_default())
-//!     });
+//!     use_event(&counter, Counter::NEW_COUNT, move |n| count.set(n)); // counter.useEvent(...)
 //!     rsx! {
-//!         p { "{counter.status}: {count}" }                       // counter.connStatus
-//!         button { onclick: move |_| async move {                 // counter.connection.action(...)
-//!             let _ = counter.action::<i64>("increment", (1,)).await;
+//!         p { "{counter.status()}: {count}" }                     // counter.connStatus
+//!         button { onclick: move |_| async move {                 // counter.connection.increment(1)
+//!             let _ = counter.increment(1).await;
 //!         }, "+1" }
 //!     }
 //! }

@@ -38,12 +38,12 @@ pub struct UseActorReturn {
 impl UseActorReturn {
     pub(crate) fn from_core(core: Core) -> Self {
         Self {
-            state: core.state.into(),
-            status: core.status.into(),
-            is_connected: core.is_connected.into(),
-            error: core.error.into(),
-            connection: core.connection.into(),
-            handle: core.handle.into(),
+            state: core.read.state,
+            status: core.read.status,
+            is_connected: core.read.is_connected,
+            error: core.read.error,
+            connection: core.read.connection,
+            handle: core.read.handle,
             core,
         }
     }
@@ -96,7 +96,7 @@ impl std::fmt::Debug for UseActorReturn {
 ///     let counter = use_actor_untyped("counter", "my-counter");
 ///     let mut count = use_signal(|| 0i64);
 ///     use_event_untyped(&counter, "newCount", move |event| {
-///         count.set(event.args.first().and_then(|v| v.as_i64()).unwrap_or_default());
+///         count.set(event.arg::<i64>(0).unwrap_or_default());
 ///     });
 ///     rsx! {
 ///         p { "status: {counter.status}" }

@@ -47,6 +47,11 @@ pub struct UseAction<Args: 'static, Out: 'static> {
     pending: Signal<bool>,
     value: Signal<Option<Out>>,
     error: Signal<Option<Error>>,
+    read: (
+        ReadSignal<bool>,
+        ReadSignal<Option<Out>>,
+        ReadSignal<Option<Error>>,
+    ),
     latest: CopyValue<u64>,
 }
 
@@ -123,17 +128,17 @@ where
 
     /// Whether the latest call is running.
     pub fn pending(&self) -> ReadSignal<bool> {
-        self.pending.into()
+        self.read.0
     }
 
     /// The result of the latest call that succeeded (`None` before the first).
     pub fn value(&self) -> ReadSignal<Option<Out>> {
-        self.value.into()
+        self.read.1
     }
 
     /// The error of the latest call, if it failed (cleared by a later success).
     pub fn error(&self) -> ReadSignal<Option<Error>> {
-        self.error.into()
+        self.read.2
     }
 }
 
@@ -176,6 +181,7 @@ where
     let error = use_signal(|| None::<Error>);
     let latest = use_hook(|| CopyValue::new(0u64));
     let call = use_hook(|| CopyValue::new(call_typed::<A, Args, Out> as CallFn<Args, Out>));
+    let read = use_hook(|| (pending.into(), value.into(), error.into()));
     UseAction {
         core: actor.core(),
         name: action.name(),
@@ -183,6 +189,7 @@ where
         pending,
         value,
         error,
+        read,
         latest,
     }
 }

@@ -73,7 +73,7 @@ impl<A> std::fmt::Debug for UseActor<A> {
 impl<A: Actor> UseActor<A> {
     /// The phase: `Idle`, `Connecting`, `Connected`, `Disconnected` (React's `connStatus`).
     pub fn status(&self) -> ReadSignal<ConnStatus> {
-        self.core.status.into()
+        self.core.read.status
     }
 
     /// The error that ended the last socket or attempt (e.g. the actor rejected the params),
@@ -81,17 +81,17 @@ impl<A: Actor> UseActor<A> {
     /// connection-level error the server sent while connected. Cleared when a socket
     /// reaches `Connected`.
     pub fn error(&self) -> ReadSignal<Option<Error>> {
-        self.core.error.into()
+        self.core.read.error
     }
 
     /// Whether the connection is `Connected`.
     pub fn is_connected(&self) -> ReadSignal<bool> {
-        self.core.is_connected.into()
+        self.core.read.is_connected
     }
 
     /// The whole connection state (status, attempt, last error, retry delay, ids).
     pub fn state(&self) -> ReadSignal<ConnectionState> {
-        self.core.state.into()
+        self.core.read.state
     }
 
     /// The current connection (read, so a component calling it re-renders when it

@@ -92,7 +92,7 @@ where
 {
     let mut latest = use_signal(|| None::<P>);
     use_event(actor, event, move |payload| latest.set(Some(payload)));
-    latest.into()
+    use_hook(|| latest.into())
 }
 
 /// Calls `handler` for every `event` (the raw [`Event`] with its arguments) the actor of an
@@ -106,7 +106,7 @@ where
 /// fn Log() -> Element {
 ///     let counter = use_actor_untyped("counter", "my-counter");
 ///     let mut lines = use_signal(Vec::<String>::new);
-///     use_event_untyped(&counter, "newCount", move |event| lines.write().push(format!("{:?}", event.args)));
+///     use_event_untyped(&counter, "newCount", move |event| lines.write().push(format!("{:?}", event.args())));
 ///     rsx! { for line in lines.iter() { p { "{line}" } } }
 /// }
 /// ```
@@ -146,7 +146,7 @@ pub fn use_event_untyped(
 /// fn LastCount() -> Element {
 ///     let counter = use_actor_untyped("counter", "my-counter");
 ///     let last = use_latest_event_untyped(&counter, "newCount");
-///     let text = last.read().as_ref().map(|e| format!("{:?}", e.args)).unwrap_or_default();
+///     let text = last.read().as_ref().map(|e| format!("{:?}", e.args())).unwrap_or_default();
 ///     rsx! { "last: {text}" }
 /// }
 /// ```
@@ -158,7 +158,7 @@ pub fn use_latest_event_untyped(
 ) -> ReadSignal<Option<Event>> {
     let mut latest = use_signal(|| None::<Event>);
     use_event_untyped(actor, event, move |event| latest.set(Some(event)));
-    latest.into()
+    use_hook(|| latest.into())
 }
 
 /// Subscribes with `subscribe` to every connection of `core` (the effect reads it, so the

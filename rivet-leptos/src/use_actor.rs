@@ -108,27 +108,21 @@ impl<A: Actor> UseActor<A> {
         self.state
     }
 
-    /// The current connection (tracked): `None` while disabled, before mounting and under
+    /// The current connection (tracked inside a reactive context; event handlers read it
+    /// without a warning): `None` while disabled, before mounting and under
     /// server rendering. Its typed `on` / `events` and everything of the untyped
     /// [`ActorConnection`](rivet_core::ActorConnection) (by `Deref`) are available.
     pub fn connection(&self) -> Option<Connection<A>> {
-        self.core
-            .connection
-            .try_get()
-            .flatten()
-            .and_then(|c| Connection::from_untyped(c).ok())
+        read(self.core.connection).and_then(|c| Connection::from_untyped(c).ok())
     }
 
-    /// The stateless handle of the current actor (tracked), with the params the connection
+    /// The stateless handle of the current actor (tracked like
+    /// [`connection`](Self::connection)), with the params the connection
     /// uses: a params function's value once it resolved, so stateless calls pass the
     /// actor's checks too. `None` before mounting, while a params function runs, and when
     /// the options are invalid.
     pub fn handle(&self) -> Option<Handle<A>> {
-        self.core
-            .handle
-            .try_get()
-            .flatten()
-            .and_then(|h| Handle::from_untyped(h).ok())
+        read(self.core.handle).and_then(|h| Handle::from_untyped(h).ok())
     }
 
     /// Drops the current socket and connects again at once (also after a terminal error);
@@ -161,6 +155,20 @@ impl<A: Actor> UseActor<A> {
 
     pub(crate) fn core(&self) -> Core {
         self.core
+    }
+}
+
+/// Reads `signal`, tracked when something observes (a view, an effect, a memo), untracked
+/// otherwise (event handlers, tasks), so neither case warns.
+fn read<T: Clone + 'static>(signal: RwSignal<Option<T>, crate::ConnStorage>) -> Option<T>
+where
+    RwSignal<Option<T>, crate::ConnStorage>:
+        Get<Value = Option<T>> + GetUntracked<Value = Option<T>>,
+{
+    if leptos::reactive::graph::Observer::get().is_some() {
+        signal.try_get().flatten()
+    } else {
+        signal.try_get_untracked().flatten()
     }
 }
 
