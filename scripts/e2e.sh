@@ -9,6 +9,8 @@
 # Web examples: every crate under examples/ whose name ends in -counter or -chat and that has
 # an index.html, built in one build-web.sh call. An example that needs cargo features for the
 # browser lists them (space separated) in examples/<name>/web-features.
+# tests/e2e/ssr.mjs also needs the server-rendered app of tests/ssr-app, built here too
+# (SSR_APP_BIN, SSR_APP_PKG).
 # Specs get: RIVET_ENDPOINT (the server), RIVET_PROXY_ENDPOINT (the server through the proxy),
 # RIVET_CONTROL (the proxy's control endpoint: GET /drop, /refuse/{on,off}, /stats), WEB_DIST
 # (built examples, one directory per crate) and ARTIFACTS (screenshots; default
@@ -62,6 +64,22 @@ if [ "${E2E_SKIP_BUILD:-0}" != "1" ]; then
   release=()
   [ "${E2E_RELEASE:-0}" = "1" ] && release=(--release)
   WEB_CARGO_FLAGS="$flags" bash scripts/build-web.sh "${release[@]}" "${examples[@]}"
+fi
+
+# The server-rendered app of tests/e2e/ssr.mjs: its server (native, `ssr`) and its browser
+# bundle (wasm32, `hydrate`), two builds of tests/ssr-app.
+export SSR_APP_BIN="$CARGO_TARGET_DIR/debug/rivet-ssr-app"
+export SSR_APP_PKG="$WEB_DIST/ssr-app/pkg"
+if [ "${E2E_SKIP_BUILD:-0}" != "1" ] && printf '%s\n' "${specs[@]}" | grep -q '/ssr\.mjs$'; then
+  step "building the SSR app (tests/ssr-app: server with ssr, bundle with hydrate)"
+  ssr_started=$SECONDS
+  cargo build --locked -p rivet-ssr-app --features ssr --bin rivet-ssr-app
+  cargo build --locked -p rivet-ssr-app --features hydrate --lib --target wasm32-unknown-unknown
+  rm -rf "$SSR_APP_PKG"
+  mkdir -p "$SSR_APP_PKG"
+  wasm-bindgen --target web --no-typescript --out-dir "$SSR_APP_PKG" --out-name rivet_ssr_app \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/debug/rivet_ssr_app.wasm"
+  echo "SSR app built in $((SECONDS - ssr_started)) s"
 fi
 
 step "starting the test server (rivet-test-server: server + fault proxy)"

@@ -62,6 +62,12 @@ engine_pids() {
 step "tests (real RivetKit servers)"
 cargo test --workspace --locked --no-fail-fast
 
+step "server rendering (rivet-client-leptos with its ssr feature: the hooks open nothing)"
+# Its own feature set, so leptos and its reactive crates compile a second time (with `ssr`).
+ssr_started=$SECONDS
+cargo test -p rivet-client-leptos --features ssr --test ssr --locked
+echo "ssr tests took $((SECONDS - ssr_started)) s (build included)"
+
 step "reliability table (measured by rivet-core/tests/reliability.rs above; docs/reliability.md)"
 cat "$CARGO_TARGET_DIR/tmp/reliability.md" 2>/dev/null || echo "(not written: the reliability test did not run)"
 
@@ -96,7 +102,7 @@ stop_test_server
 step "web examples end to end (Leptos and Dioxus web in headless Chromium, real server)"
 bash scripts/e2e.sh
 
-step "Dioxus desktop example in a real window (Xvfb), real server"
+step "Dioxus desktop examples (counter and chat) in real windows (Xvfb), real server"
 bash scripts/e2e-desktop.sh
 
 step "the demo serves its pages"

@@ -1,59 +1,35 @@
 //! A chat room on the `chatRoom` actor with rivet-dioxus, for web and desktop from one
-//! crate: a room key and a user name (sent as connection params `{token, user}`; the actor
-//! rejects a wrong token and the error is shown), live `message` events, `sendMessage` and
-//! the history from `getHistory`.
+//! crate: a room key and a user name (sent as connection params `ChatParams { token, user }`;
+//! the actor rejects a wrong token and the error is shown), live `message` events,
+//! `sendMessage` and the history from `getHistory`.
+//!
+//! The actor's interface is declared once, in `rivet-example-actors`: params, actions and the
+//! event payload (`ChatMessage`) are typed.
 //!
 //! Web: `bash scripts/build-web.sh dioxus-chat`, serve `target/web/dioxus-chat`, open
 //! `/?endpoint=http://127.0.0.1:6420&room=general&user=ada`. Desktop: `RIVET_ENDPOINT=…
-//! cargo run -p dioxus-chat --features desktop`.
+//! cargo run -p dioxus-chat --features desktop` (`RIVET_CHAT_ROOM`, `RIVET_CHAT_USER`,
+//! `RIVET_CHAT_TOKEN`).
 
 use dioxus::prelude::*;
 use rivet_dioxus::{
-    use_actor_action, use_actor_with_options, use_event_untyped, use_rivet_endpoint, Input,
-    UseActorOptions,
+    use_action, use_actor_with, use_event, use_rivet_endpoint, ActorOptions, ConnStatus, Error,
 };
-use serde_json::{json, Value};
+use rivet_example_actors::{ChatMessage, ChatParams, ChatRoom, ChatRoomActions};
 
 mod platform;
+
+/// The examples' one stylesheet (no CSS framework).
+const STYLE: &str = include_str!("../../style.css");
 
 fn main() {
     platform::launch(App);
 }
 
-const STYLE: &str = "
-body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
-.status { display: inline-block; padding: .1rem .6rem; border-radius: 1rem; background: #ddd; }
-.status.connected { background: #b7f0c0; }
-.status.disconnected, .status.idle { background: #f6c2c2; }
-.status.connecting { background: #f6e7a8; }
-label { margin-right: 1rem; }
-#messages { list-style: none; padding: 0; border: 1px solid #ccc; min-height: 8rem; }
-#messages li { padding: .2rem .5rem; }
-.error { color: #a00; }
-";
-
-/// One chat line, as the actor stores and broadcasts it.
-#[derive(Clone, PartialEq, Debug)]
-struct Line {
-    user: String,
-    text: String,
-}
-
-impl Line {
-    fn from_value(value: &Value) -> Option<Line> {
-        Some(Line {
-            user: value.get("user")?.as_str().unwrap_or("?").to_owned(),
-            text: value.get("text")?.as_str()?.to_owned(),
-        })
-    }
-}
-
 #[component]
 fn App() -> Element {
     let endpoint = use_hook(platform::endpoint);
-    if let Err(error) = use_rivet_endpoint(endpoint.clone()) {
-        return rsx! { p { class: "error", "invalid endpoint {endpoint}: {error}" } };
-    }
+    let client = use_rivet_endpoint(endpoint.clone());
     let mut room = use_signal(|| {
         platform::setting("room", "RIVET_CHAT_ROOM").unwrap_or_else(|| "general".into())
     });
@@ -65,75 +41,116 @@ fn App() -> Element {
     });
     rsx! {
         style { {STYLE} }
-        h1 { "rivet-dioxus chat" }
-        p {
-            label { "room " input { id: "room", value: "{room}", onchange: move |e| room.set(e.value()) } }
-            label { "user " input { id: "user", value: "{user}", onchange: move |e| user.set(e.value()) } }
-            label { "token " input { id: "token", value: "{token}", onchange: move |e| token.set(e.value()) } }
+        main {
+            header { h1 { "rivet-dioxus chat" } }
+            p { class: "meta", "server ", code { "{endpoint}" } }
+            match client {
+                Ok(_) => rsx! {
+                    section { class: "card",
+                        div { class: "row",
+                            label { "room" input { id: "room", value: "{room}", onchange: move |e| room.set(e.value()) } }
+                            label { "user" input { id: "user", value: "{user}", onchange: move |e| user.set(e.value()) } }
+                            label { "token" input { id: "token", value: "{token}", onchange: move |e| token.set(e.value()) } }
+                        }
+                    }
+                    Chat { room, user, token }
+                },
+                Err(error) => rsx! { p { class: "error", id: "error", "invalid endpoint {endpoint}: {error}" } },
+            }
         }
-        Chat { room, user, token }
     }
 }
 
 #[component]
 fn Chat(room: ReadSignal<String>, user: ReadSignal<String>, token: ReadSignal<String>) -> Element {
     // Changing the room, the user or the token reconnects with the new params.
-    let chat = use_actor_with_options(UseActorOptions::new("chatRoom", room).params(
-        Input::from_fn(move || json!({ "token": token(), "user": user() })),
-    ));
-    let mut lines = use_signal(Vec::<Line>::new);
+    let chat = use_actor_with(move || {
+        ActorOptions::new(ChatRoom, room()).params(&ChatParams {
+            token: token(),
+            user: user(),
+        })
+    });
+    let mut lines = use_signal(Vec::<ChatMessage>::new);
     let mut draft = use_signal(String::new);
-    let send = use_actor_action(chat);
+    let send = use_action(&chat, ChatRoom::SEND_MESSAGE);
 
     // The history on every (re)connection: it also covers messages missed while away.
     use_effect(move || {
-        if (chat.is_connected)() {
+        if chat.is_connected()() {
             spawn(async move {
-                if let Ok(history) = chat.action::<Vec<Value>>("getHistory", ()).await {
-                    lines.set(history.iter().filter_map(Line::from_value).collect());
+                if let Ok(history) = chat.get_history().await {
+                    lines.set(history);
                 }
             });
         }
     });
-    use_event_untyped(&chat, "message", move |event| {
-        if let Some(line) = event
-            .args()
-            .ok()
-            .and_then(|args| args.first())
-            .and_then(Line::from_value)
-        {
-            lines.write().push(line);
-        }
+    use_event(&chat, ChatRoom::MESSAGE, move |message| {
+        lines.write().push(message)
     });
 
     let mut submit = move || {
         let text = draft();
         if !text.trim().is_empty() {
-            send.call("sendMessage", (text,));
+            send.dispatch((text,));
             draft.set(String::new());
         }
     };
-    let status = (chat.status)();
+    let error = chat.error()()
+        .map(|e| e.to_string())
+        .or_else(|| send.error()().map(|e| format!("send failed: {e}")));
     rsx! {
-        p { "room {room} as {user} — status: ", span { id: "status", class: "status {status}", "{status}" } }
-        if let Some(error) = (chat.error)() {
+        if let Some(error) = error {
             p { id: "error", class: "error", "{error}" }
         }
-        ul { id: "messages",
-            for (i, line) in lines().into_iter().enumerate() {
-                li { key: "{i}", class: "message", b { "{line.user}" } ": {line.text}" }
+        section { class: "card",
+            header {
+                span { class: "meta", "room ", code { "{room}" }, " as ", code { "{user}" } }
+                StatusBadge { status: chat.status(), error: chat.error() }
+            }
+            ul { id: "messages",
+                for (i, line) in lines().into_iter().enumerate() {
+                    li { key: "{i}", class: "message",
+                        b { {line.user.unwrap_or_else(|| "?".to_owned())} }
+                        ": {line.text}"
+                    }
+                }
+            }
+            div { id: "compose",
+                // Focused on mount, so the desktop test can type into it; a message sent
+                // before the connection is up waits for it.
+                input {
+                    id: "draft",
+                    placeholder: "say something",
+                    value: "{draft}",
+                    onmounted: move |e| async move { let _ = e.set_focus(true).await; },
+                    oninput: move |e| draft.set(e.value()),
+                    onkeydown: move |e| if e.key() == Key::Enter { submit() },
+                }
+                button { id: "send", disabled: !chat.is_connected()(), onclick: move |_| submit(), "Send" }
             }
         }
-        input {
-            id: "draft",
-            placeholder: "message",
-            value: "{draft}",
-            oninput: move |e| draft.set(e.value()),
-            onkeydown: move |e| if e.key() == Key::Enter { submit() },
-        }
-        button { id: "send", disabled: !(chat.is_connected)(), onclick: move |_| submit(), "Send" }
-        if let Some(error) = send.error() {
-            p { class: "error", "send failed: {error}" }
-        }
     }
+}
+
+/// The connection's status as a colored badge: `connecting`, `connected`, `reconnecting`
+/// (connecting again after having been connected), `disconnected` (a retry is scheduled),
+/// `error` (stopped on an error that retrying cannot fix, such as a rejected token), `idle`.
+#[component]
+fn StatusBadge(status: ReadSignal<ConnStatus>, error: ReadSignal<Option<Error>>) -> Element {
+    let mut was_connected = use_signal(|| false);
+    use_effect(move || {
+        if status() == ConnStatus::Connected {
+            was_connected.set(true);
+        }
+    });
+    let fatal = error.read().as_ref().is_some_and(|e| !e.is_retryable());
+    let label = match status() {
+        ConnStatus::Connected => "connected",
+        ConnStatus::Connecting if was_connected() => "reconnecting",
+        ConnStatus::Connecting => "connecting",
+        ConnStatus::Disconnected | ConnStatus::Idle if fatal => "error",
+        ConnStatus::Disconnected => "disconnected",
+        ConnStatus::Idle => "idle",
+    };
+    rsx! { span { id: "status", class: "status {label}", "{label}" } }
 }

@@ -1,17 +1,25 @@
 //! A chat room: the room is the actor key, the user name travels as connection params
-//! `{token, user}` to the test server's `chatRoom` actor, which rejects a wrong token.
-//! Messages arrive as `message` events.
+//! (`ChatParams { token, user }`) to the demo server's `chatRoom` actor, which rejects a wrong
+//! token. Messages arrive as `message` events.
+//!
+//! The `chatRoom` actor's interface is declared once, in `rivet-example-actors`: the params,
+//! the actions (`ChatRoom::SEND_MESSAGE`, `ChatRoom::GET_HISTORY`) and the event payload
+//! (`ChatMessage`) are all typed.
 //!
 //! Run it with `bash scripts/demo.sh` (starts a RivetKit server, builds and serves both Leptos
 //! examples, prints their URLs). Query parameters:
 //! `?endpoint=` (default http://127.0.0.1:6420), `?room=`, `?user=`, `?token=`.
 
 use leptos::prelude::*;
+use rivet_core::{ConnStatus, Error};
+use rivet_example_actors::{ChatMessage, ChatParams, ChatRoom};
 use rivet_leptos::prelude::*;
-use serde_json::{json, Value};
 
 /// Where the RivetKit server is, unless `?endpoint=` says otherwise.
 const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:6420";
+
+/// The examples' one stylesheet (no CSS framework).
+const STYLE: &str = include_str!("../../style.css");
 
 fn main() {
     leptos::mount::mount_to_body(App);
@@ -26,38 +34,27 @@ fn query(name: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// One chat line.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Message {
-    user: String,
-    text: String,
-}
-
-impl Message {
-    fn from_value(value: &Value) -> Self {
-        Self {
-            user: value["user"].as_str().unwrap_or("?").to_owned(),
-            text: value["text"].as_str().unwrap_or_default().to_owned(),
-        }
-    }
-}
-
 #[component]
 fn App() -> impl IntoView {
     let endpoint = query("endpoint").unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-    match rivet_core::Client::new(endpoint.as_str()) {
-        Ok(client) => provide_rivet(client),
+    let body = match rivet_core::Client::new(endpoint.as_str()) {
+        Ok(client) => {
+            provide_rivet(client);
+            view! { <Chat/> }.into_any()
+        }
         Err(error) => {
-            return view! { <p class="error" id="error">"bad endpoint: " {error.to_string()}</p> }
+            view! { <p class="error" id="error">"bad endpoint: " {error.to_string()}</p> }
                 .into_any()
         }
-    }
+    };
     view! {
-        <h1>"rivet-leptos chat"</h1>
-        <p>"server " <code>{endpoint}</code></p>
-        <Chat/>
+        <style>{STYLE}</style>
+        <main>
+            <header><h1>"rivet-leptos chat"</h1></header>
+            <p class="meta">"server " <code>{endpoint}</code></p>
+            {body}
+        </main>
     }
-    .into_any()
 }
 
 #[component]
@@ -70,22 +67,19 @@ fn Chat() -> impl IntoView {
     let user = RwSignal::new(user_input.get_untracked());
     let token = RwSignal::new(token_input.get_untracked());
 
-    let chat = use_actor_with_options(
-        UseActorOptions::new("chatRoom", "")
-            .key(Signal::derive(move || room.get().into()))
-            .params(Signal::derive(
-                move || json!({ "token": token.get(), "user": user.get() }),
-            )),
-    );
-    let messages = RwSignal::new(Vec::<Message>::new());
-    let history = use_actor_action::<(), Vec<Value>>(&chat, "getHistory");
-    let send = use_actor_action::<(String,), Value>(&chat, "sendMessage");
+    let chat = use_actor_with(move || {
+        ActorOptions::new(ChatRoom, room.get()).params(&ChatParams {
+            token: token.get(),
+            user: user.get(),
+        })
+    });
+    let messages = RwSignal::new(Vec::<ChatMessage>::new());
+    let history = use_action(&chat, ChatRoom::GET_HISTORY);
+    let send = use_action(&chat, ChatRoom::SEND_MESSAGE);
     let draft = RwSignal::new(String::new());
 
-    use_event_untyped(&chat, "message", move |event| {
-        if let Ok(value) = event.arg::<Value>(0) {
-            messages.update(|m| m.push(Message::from_value(&value)));
-        }
+    use_event(&chat, ChatRoom::MESSAGE, move |message| {
+        messages.update(|m| m.push(message));
     });
     // A new room starts empty; every (re)connection loads the history.
     Effect::new(move |_| {
@@ -93,13 +87,13 @@ fn Chat() -> impl IntoView {
         messages.set(Vec::new());
     });
     Effect::new(move |_| {
-        if chat.is_connected.get() {
+        if chat.is_connected().get() {
             history.dispatch(());
         }
     });
     Effect::new(move |_| {
-        if let Some(Ok(entries)) = history.value().get() {
-            messages.set(entries.iter().map(Message::from_value).collect());
+        if let Some(entries) = history.value().get() {
+            messages.set(entries);
         }
     });
 
@@ -117,38 +111,64 @@ fn Chat() -> impl IntoView {
             draft.set(String::new());
         }
     };
-    let status = move || chat.status.get().as_str();
     view! {
-        <form id="join" on:submit=join>
-            <label>"room " <input id="room" bind:value=room_input/></label>
-            " "
-            <label>"user " <input id="user" bind:value=user_input/></label>
-            " "
-            <label>"token " <input id="token" bind:value=token_input/></label>
-            " "
-            <button id="join-button" type="submit">"join"</button>
-        </form>
-        <p>
-            "status: " <span id="status" class=move || format!("status {}", status())>{status}</span>
-            " · room " <code id="current-room">{room}</code> " as " <code>{user}</code>
-        </p>
+        <section class="card">
+            <form id="join" class="row" on:submit=join>
+                <label>"room" <input id="room" bind:value=room_input/></label>
+                <label>"user" <input id="user" bind:value=user_input/></label>
+                <label>"token" <input id="token" bind:value=token_input/></label>
+                <button id="join-button" type="submit">"join"</button>
+            </form>
+        </section>
         <p class="error" id="error">
             {move || {
-                let send_error = send.value().get().and_then(Result::err);
-                chat.error.get().or(send_error).map(|e| e.to_string())
+                let send_error = send.error().get();
+                chat.error().get().or(send_error).map(|e| e.to_string())
             }}
         </p>
-        <ul id="messages">
-            <For
-                each=move || messages.get().into_iter().enumerate()
-                key=|(i, m)| (*i, m.clone())
-                children=|(_, m)| view! { <li><b>{m.user}</b> ": " <span class="text">{m.text}</span></li> }
-            />
-        </ul>
-        <form id="compose" on:submit=post>
-            <input id="text" placeholder="say something" bind:value=draft/>
-            " "
-            <button id="send" type="submit" disabled=move || !chat.is_connected.get()>"send"</button>
-        </form>
+        <section class="card">
+            <header>
+                <span class="meta">"room " <code id="current-room">{room}</code> " as " <code>{user}</code></span>
+                <StatusBadge status=chat.status() error=chat.error()/>
+            </header>
+            <ul id="messages">
+                <For
+                    each=move || messages.get().into_iter().enumerate()
+                    key=|(i, m)| (*i, m.clone())
+                    children=|(_, m)| view! {
+                        <li><b>{m.user.unwrap_or_else(|| "?".to_owned())}</b> ": " <span class="text">{m.text}</span></li>
+                    }
+                />
+            </ul>
+            <form id="compose" on:submit=post>
+                <input id="text" placeholder="say something" bind:value=draft/>
+                <button id="send" type="submit" disabled=move || !chat.is_connected().get()>"send"</button>
+            </form>
+        </section>
     }
+}
+
+/// The connection's status as a colored badge: `connecting`, `connected`, `reconnecting`
+/// (connecting again after having been connected), `disconnected` (a retry is scheduled),
+/// `error` (stopped on an error that retrying cannot fix, such as a rejected token), `idle`.
+#[component]
+fn StatusBadge(status: Signal<ConnStatus>, error: Signal<Option<Error>>) -> impl IntoView {
+    let was_connected = RwSignal::new(false);
+    Effect::new(move |_| {
+        if status.get() == ConnStatus::Connected {
+            was_connected.set(true);
+        }
+    });
+    let label = move || {
+        let fatal = error.with(|e| e.as_ref().is_some_and(|e| !e.is_retryable()));
+        match status.get() {
+            ConnStatus::Connected => "connected",
+            ConnStatus::Connecting if was_connected.get() => "reconnecting",
+            ConnStatus::Connecting => "connecting",
+            ConnStatus::Disconnected | ConnStatus::Idle if fatal => "error",
+            ConnStatus::Disconnected => "disconnected",
+            ConnStatus::Idle => "idle",
+        }
+    };
+    view! { <span id="status" class=move || format!("status {}", label())>{label}</span> }
 }
