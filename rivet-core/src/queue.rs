@@ -33,6 +33,11 @@ impl QueueSendResponse {
     /// ```
     pub fn response_as<T: DeserializeOwned>(&self) -> Result<T> {
         let value = self.response.clone().unwrap_or(serde_json::Value::Null);
-        serde_json::from_value(value).map_err(|e| Error::decode("queue completion value", e))
+        serde_json::from_value(value).map_err(|e| {
+            Error::decode(
+                "queue completion value",
+                format_args!("expected {}: {e}", std::any::type_name::<T>()),
+            )
+        })
     }
 }

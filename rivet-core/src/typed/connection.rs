@@ -13,7 +13,6 @@ use futures::Stream;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::typed::defs::with_expected;
 use crate::typed::{ActionDef, Actor, Caller, EventDef, MaybeSend, MaybeSync};
 use crate::{ActorConnection, Error, Event, EventStream, EventSubscription, Result};
 
@@ -83,10 +82,7 @@ impl<A: Actor> Connection<A> {
         action: ActionDef<A, Args, Out>,
         args: Args,
     ) -> Result<Out> {
-        self.inner
-            .action(action.name(), args)
-            .await
-            .map_err(with_expected::<Out>)
+        self.inner.action(action.name(), args).await
     }
 
     /// [`call`](Self::call) with its own deadline.
@@ -99,7 +95,6 @@ impl<A: Actor> Connection<A> {
         self.inner
             .action_with_timeout(action.name(), args, timeout)
             .await
-            .map_err(with_expected::<Out>)
     }
 
     /// Calls `callback` with the payload of every `event` until the returned guard is
@@ -112,12 +107,11 @@ impl<A: Actor> Connection<A> {
         F: Fn(P) + MaybeSend + MaybeSync + 'static,
     {
         let report = self.inner.error_reporter();
-        self.inner.on(event.name(), move |raw: &Event| {
-            match event.decode(raw).map_err(with_expected::<P>) {
+        self.inner
+            .on(event.name(), move |raw: &Event| match event.decode(raw) {
                 Ok(payload) => callback(payload),
                 Err(error) => report(&error),
-            }
-        })
+            })
     }
 
     /// Like [`on`](Self::on), for the next occurrence only.
@@ -127,12 +121,11 @@ impl<A: Actor> Connection<A> {
         F: Fn(P) + MaybeSend + MaybeSync + 'static,
     {
         let report = self.inner.error_reporter();
-        self.inner.once(event.name(), move |raw: &Event| {
-            match event.decode(raw).map_err(with_expected::<P>) {
+        self.inner
+            .once(event.name(), move |raw: &Event| match event.decode(raw) {
                 Ok(payload) => callback(payload),
                 Err(error) => report(&error),
-            }
-        })
+            })
     }
 
     /// A stream of `event`'s payloads; dropping it unsubscribes. A payload that does not
@@ -218,6 +211,6 @@ impl<A, P: DeserializeOwned> Stream for Payloads<A, P> {
         let this = &mut *self;
         Pin::new(&mut this.events)
             .poll_next(cx)
-            .map(|event| event.map(|event| this.def.decode(&event).map_err(with_expected::<P>)))
+            .map(|event| event.map(|event| this.def.decode(&event)))
     }
 }

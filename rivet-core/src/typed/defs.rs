@@ -130,7 +130,8 @@ impl<A, P: DeserializeOwned> EventDef<A, P> {
         Self::with_arity(name, Arity::Many)
     }
 
-    /// Decodes the payload of `event`; the error names the event and the expected type.
+    /// Decodes the payload of `event`; the error names the event and the expected type (as
+    /// [`Event::arg`] does).
     pub fn decode(&self, event: &Event) -> Result<P> {
         match self.arity {
             // Only `EventDef<A, ()>` has this arity; the actor's arguments, if any, are not read.
@@ -139,20 +140,6 @@ impl<A, P: DeserializeOwned> EventDef<A, P> {
             Arity::One => event.arg::<P>(0),
             Arity::Many => event.args_as::<P>(),
         }
-        .map_err(|e| with_expected::<P>(e))
-    }
-}
-
-/// Adds the expected Rust type to a decode error, once.
-pub(crate) fn with_expected<T>(error: crate::Error) -> crate::Error {
-    match error {
-        crate::Error::Decode { what, reason } if !reason.starts_with("expected ") => {
-            crate::Error::Decode {
-                what,
-                reason: format!("expected {}: {reason}", std::any::type_name::<T>()),
-            }
-        }
-        other => other,
     }
 }
 

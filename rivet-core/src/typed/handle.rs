@@ -9,7 +9,6 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::typed::defs::with_expected;
 use crate::typed::{ActionDef, Actor, Caller, Connection, MaybeSend, QueueDef};
 use crate::{ActionOptions, ActorHandle, ConnectOptions, Error, Result};
 
@@ -142,10 +141,7 @@ impl<A: Actor> Handle<A> {
         args: Args,
         options: ActionOptions,
     ) -> Result<Out> {
-        self.inner
-            .action_with(action.name(), args, options)
-            .await
-            .map_err(with_expected::<Out>)
+        self.inner.action_with(action.name(), args, options).await
     }
 
     /// Sends `message` to `queue` without waiting for the actor to process it.
@@ -184,14 +180,12 @@ impl<A: Actor> Handle<A> {
         if !reply.is_completed() {
             return Ok(None);
         }
-        reply.response_as::<Done>().map(Some).map_err(|e| {
-            with_expected::<Done>(match e {
-                Error::Decode { reason, .. } => Error::decode(
-                    format!("completion of queue {} on {}", queue.name(), A::NAME),
-                    reason,
-                ),
-                other => other,
-            })
+        reply.response_as::<Done>().map(Some).map_err(|e| match e {
+            Error::Decode { reason, .. } => Error::decode(
+                format!("completion of queue {} on {}", queue.name(), A::NAME),
+                reason,
+            ),
+            other => other,
         })
     }
 }
