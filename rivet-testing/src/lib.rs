@@ -8,7 +8,8 @@
 //! routes by key and by id, HTTP actions, WebSocket connections with actions, subscriptions,
 //! events and errors), so the real client talks to it unchanged. Its controls drop
 //! connections, refuse or delay connects, fail actions and emit events, to test a component's
-//! disconnected, rejected and reconnected views.
+//! disconnected, rejected and reconnected views; [`PausedClock`] stops the test's clock so a
+//! reconnect backoff is skipped, not waited for.
 //!
 //! ```
 //! use rivet_core::{Client, ConnStatus};
@@ -62,11 +63,15 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod actor;
 #[cfg(not(target_arch = "wasm32"))]
+mod clock;
+#[cfg(not(target_arch = "wasm32"))]
 mod server;
 #[cfg(not(target_arch = "wasm32"))]
 mod wire;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use actor::{ActorError, Create, Ctx, FakeActor};
+#[cfg(not(target_arch = "wasm32"))]
+pub use clock::{ClockError, PausedClock};
 #[cfg(not(target_arch = "wasm32"))]
 pub use server::{FakeServer, FakeServerBuilder, FakeServerError};
