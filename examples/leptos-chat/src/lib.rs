@@ -61,7 +61,10 @@ impl Default for Settings {
 /// The page: a client for `settings.endpoint` provided to [`Chat`], or the error if the
 /// endpoint is not a URL.
 #[component]
-pub fn App(settings: Settings) -> impl IntoView {
+pub fn App(
+    /// The server, and the room, user and token to start with.
+    settings: Settings,
+) -> impl IntoView {
     let endpoint = settings.endpoint.clone();
     let body = match rivet_core::Client::new(endpoint.as_str()) {
         Ok(client) => {
@@ -86,7 +89,10 @@ pub fn App(settings: Settings) -> impl IntoView {
 /// The join form (room, user, token) and the room joined with it; submitting the form joins
 /// again with the new values. Needs a client provided (`provide_rivet`).
 #[component]
-pub fn Chat(settings: Settings) -> impl IntoView {
+pub fn Chat(
+    /// The room, user and token the form starts with (`endpoint` is not used here).
+    settings: Settings,
+) -> impl IntoView {
     // What the form holds, and what was joined with (changing the latter reconnects).
     let room_input = RwSignal::new(settings.room);
     let user_input = RwSignal::new(settings.user);
@@ -251,7 +257,14 @@ pub fn use_status_label(
 /// A joined room: the error line, the header with the [`StatusBadge`], the [`MessageList`]
 /// and the [`Composer`].
 #[component]
-pub fn ChatView(chat: ChatRoomState, room: Signal<String>, user: Signal<String>) -> impl IntoView {
+pub fn ChatView(
+    /// The joined room.
+    chat: ChatRoomState,
+    /// The room's name, shown in the header.
+    room: Signal<String>,
+    /// The user's name, shown in the header.
+    user: Signal<String>,
+) -> impl IntoView {
     let error = chat.error();
     view! {
         <p class="error" id="error">{error}</p>
@@ -268,7 +281,10 @@ pub fn ChatView(chat: ChatRoomState, room: Signal<String>, user: Signal<String>)
 
 /// The messages, oldest first: the sender in bold, then the text.
 #[component]
-pub fn MessageList(messages: Signal<Vec<ChatMessage>>) -> impl IntoView {
+pub fn MessageList(
+    /// The messages to show, oldest first.
+    messages: Signal<Vec<ChatMessage>>,
+) -> impl IntoView {
     view! {
         <ul id="messages">
             <For
@@ -284,7 +300,10 @@ pub fn MessageList(messages: Signal<Vec<ChatMessage>>) -> impl IntoView {
 
 /// The message box and its send button, disabled while not connected.
 #[component]
-pub fn Composer(chat: ChatRoomState) -> impl IntoView {
+pub fn Composer(
+    /// The room the messages go to.
+    chat: ChatRoomState,
+) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let post = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -303,6 +322,9 @@ pub fn Composer(chat: ChatRoomState) -> impl IntoView {
 
 /// The status label as a colored badge (`class="status <label>"`).
 #[component]
-pub fn StatusBadge(label: Signal<&'static str>) -> impl IntoView {
+pub fn StatusBadge(
+    /// The word to show (see [`use_status_label`]).
+    label: Signal<&'static str>,
+) -> impl IntoView {
     view! { <span id="status" class=move || format!("status {}", label.get())>{label}</span> }
 }
