@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::{client_for, start_fake, within, Counter, CounterActions};
 use futures::StreamExt;
-use rivet_core::{ConnStatus, Encoding, Error};
-use rivet_testing::{ActorError, FakeActor, FakeServer, FakeServerError};
+use rivet_core::{ConnStatus, ConnectOptions, Encoding, Error, ReconnectPolicy};
+use rivet_testing::{ActorError, FakeActor, FakeServer, FakeServerError, PausedClock};
 use serde_json::json;
 
 async fn until(what: &str, mut check: impl FnMut() -> bool) {
@@ -123,4 +123,77 @@ fn unknown_actors_fail_fast_and_duplicate_names_are_refused() {
         .actor(FakeActor::new("a"))
         .start();
     assert!(matches!(duplicate, Err(FakeServerError::DuplicateActor(name)) if name == "a"));
+}
+
+#[test]
+fn paused_clock_skips_the_reconnect_backoff() {
+    let server = start_fake();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // A backoff a real-time test could not afford: 10 s, 20 s, 40 s before the retries.
+        let policy = ReconnectPolicy {
+            initial: Duration::from_secs(10),
+            max: Duration::from_secs(600),
+            jitter: 0.0,
+            first_retry_jitter: Duration::ZERO,
+            ..ReconnectPolicy::default()
+        };
+        let live = client_for(&server.endpoint(), Encoding::Json)
+            .get_or_create(Counter, "paused")
+            .connect_with(ConnectOptions::default().reconnect(policy))
+            .unwrap();
+        within(10, "ready", live.ready()).await.unwrap();
+
+        let clock = PausedClock::pause().unwrap();
+        let real_start = Instant::now();
+        server.refuse_connects(true);
+        assert_eq!(server.drop_connections(Counter, "paused"), 1);
+        let mut waits = Vec::new();
+        for failures in 1..=3 {
+            // Real time passes in `settle`; the clock stands still until advanced.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let retry_in = loop {
+                let state = live.state();
+                if state.status == ConnStatus::Disconnected && state.attempt == failures {
+                    break state.next_retry_in.unwrap();
+                }
+                assert!(Instant::now() < deadline, "failure {failures} not seen");
+                clock.settle(Duration::from_millis(5)).await;
+            };
+            waits.push(retry_in);
+            let attempts = server.websocket_attempts();
+            clock.settle(Duration::from_millis(50)).await;
+            assert_eq!(server.websocket_attempts(), attempts, "no retry before the clock moves");
+            clock.advance(retry_in).await;
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while server.websocket_attempts() == attempts {
+                assert!(Instant::now() < deadline, "no retry after advancing");
+                clock.settle(Duration::from_millis(5)).await;
+            }
+        }
+        assert_eq!(
+            waits,
+            [10, 20, 40].map(Duration::from_secs),
+            "the backoff doubles"
+        );
+        server.refuse_connects(false);
+        let retry_in = loop {
+            if let Some(delay) = live.state().next_retry_in {
+                break delay;
+            }
+            clock.settle(Duration::from_millis(5)).await;
+        };
+        clock.advance(retry_in).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while live.state().status != ConnStatus::Connected {
+            assert!(Instant::now() < deadline, "not reconnected");
+            clock.settle(Duration::from_millis(5)).await;
+        }
+        assert!(real_start.elapsed() < Duration::from_secs(70), "70 s of backoff");
+        drop(live);
+        drop(clock);
+    });
 }
