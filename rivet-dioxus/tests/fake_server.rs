@@ -147,7 +147,12 @@ fn chat_status_shows_connected_rejected_and_reconnected() {
             user: None,
             text: "hi".to_owned(),
         };
-        server.emit(ChatRoom, "lobby", "message", ChatRoom::MESSAGE.encode(&hi).unwrap());
+        server.emit(
+            ChatRoom,
+            "lobby",
+            "message",
+            ChatRoom::MESSAGE.encode(&hi).unwrap(),
+        );
         pump_until(&mut dom, 10, "message shown", || {
             *rendered.borrow() == "Last message: hi"
         })

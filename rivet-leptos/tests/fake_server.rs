@@ -137,8 +137,15 @@ fn chat_status_shows_connected_rejected_and_reconnected() {
             user: None,
             text: "hi".to_owned(),
         };
-        server.emit(ChatRoom, "lobby", "message", ChatRoom::MESSAGE.encode(&hi).unwrap());
-        until(10, "message shown", || view.get_untracked() == "Last message: hi")
+        server.emit(
+            ChatRoom,
+            "lobby",
+            "message",
+            ChatRoom::MESSAGE.encode(&hi).unwrap(),
+        );
+        until(10, "message shown", || {
+            view.get_untracked() == "Last message: hi"
+        })
         .await;
 
         // The network drops: the view goes back to connecting, then reconnects on its own.

@@ -171,13 +171,20 @@ fn paused_clock_skips_the_reconnect_backoff() {
                     last_attempt = state.attempt;
                     break state.next_retry_in.unwrap();
                 }
-                assert!(Instant::now() < deadline, "retry {retry} not scheduled: {state:?}");
+                assert!(
+                    Instant::now() < deadline,
+                    "retry {retry} not scheduled: {state:?}"
+                );
                 clock.settle(Duration::from_millis(5)).await;
             };
             waits.push(retry_in);
             let attempts = server.websocket_attempts();
             clock.settle(Duration::from_millis(50)).await;
-            assert_eq!(server.websocket_attempts(), attempts, "no retry before the clock moves");
+            assert_eq!(
+                server.websocket_attempts(),
+                attempts,
+                "no retry before the clock moves"
+            );
             clock.advance(retry_in).await;
             let deadline = Instant::now() + Duration::from_secs(10);
             while server.websocket_attempts() == attempts {

@@ -68,7 +68,11 @@ pub fn App() -> Element {
 /// Joins `room` as `user` with `token` and shows it; changing any of them joins again with
 /// the new params. Needs a client provided (`use_rivet_provider` / `use_rivet_endpoint`).
 #[component]
-pub fn Chat(room: ReadSignal<String>, user: ReadSignal<String>, token: ReadSignal<String>) -> Element {
+pub fn Chat(
+    room: ReadSignal<String>,
+    user: ReadSignal<String>,
+    token: ReadSignal<String>,
+) -> Element {
     let chat = use_chat_room(room, user, token);
     rsx! { ChatView { chat, room, user } }
 }
@@ -99,8 +103,7 @@ impl ChatRoomState {
 
     /// The error to show: the connection's, else the last send's.
     pub fn error(&self) -> Option<String> {
-        self.actor
-            .error()()
+        self.actor.error()()
             .map(|e| e.to_string())
             .or_else(|| self.send.error()().map(|e| format!("send failed: {e}")))
     }
@@ -158,7 +161,11 @@ pub fn use_chat_room(
 /// A joined room: the error line (when there is one), the header with the [`StatusBadge`],
 /// the [`MessageList`] and the [`Composer`].
 #[component]
-pub fn ChatView(chat: ChatRoomState, room: ReadSignal<String>, user: ReadSignal<String>) -> Element {
+pub fn ChatView(
+    chat: ChatRoomState,
+    room: ReadSignal<String>,
+    user: ReadSignal<String>,
+) -> Element {
     rsx! {
         if let Some(error) = chat.error() {
             p { id: "error", class: "error", "{error}" }

@@ -103,7 +103,9 @@ impl Mounted {
             .skip(1)
             .map(|rest| {
                 let item = &rest[rest.find('>').unwrap() + 1..rest.find("</li>").unwrap()];
-                item.replace("<b>", "").replace("</b>", "").replace("<!--#-->", "")
+                item.replace("<b>", "")
+                    .replace("</b>", "")
+                    .replace("<!--#-->", "")
             })
             .collect()
     }
@@ -315,7 +317,11 @@ fn failed_send_shows_the_action_error() {
         })
         .await;
         assert!(page.lines().is_empty(), "a failed message is not shown");
-        assert_eq!(page.status(), "connected", "an action error leaves the connection up");
+        assert_eq!(
+            page.status(),
+            "connected",
+            "an action error leaves the connection up"
+        );
 
         // The next send works and clears the error.
         assert!(page.say("please"));

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use leptos::prelude::*;
 use leptos_chat::{use_chat_room, ChatRoomState, ChatView};
 use rivet_core::Client;
+use rivet_core::ConnStatus;
 use rivet_example_actors::{fake, ChatMessage, ChatParams, ChatRoom, ChatRoomActions};
 use rivet_leptos::prelude::*;
-use rivet_core::ConnStatus;
 use rivet_testing::{ActorError, FakeServer, PausedClock};
 
 fn start_fake() -> FakeServer {
@@ -282,9 +282,16 @@ fn failed_send_shows_the_action_error() {
             ActorError::user("muted", "you are muted"),
         );
         assert!(page.chat.say("let me speak".to_owned()));
-        until("error shown", || page.error_line().contains("you are muted")).await;
+        until("error shown", || {
+            page.error_line().contains("you are muted")
+        })
+        .await;
         assert!(page.texts().is_empty(), "a failed message is not shown");
-        assert_eq!(page.status(), "connected", "an action error leaves the connection up");
+        assert_eq!(
+            page.status(),
+            "connected",
+            "an action error leaves the connection up"
+        );
 
         // The next send works and clears the error.
         assert!(page.chat.say("please".to_owned()));
@@ -342,10 +349,7 @@ fn reconnect_backoff_is_skipped_with_a_paused_clock() {
             let retry_in = retry_in.unwrap();
             let attempts = server.websocket_attempts();
             clock.advance(retry_in).await;
-            until_paused(&clock, "retried", || {
-                server.websocket_attempts() > attempts
-            })
-            .await;
+            until_paused(&clock, "retried", || server.websocket_attempts() > attempts).await;
             delays.push(retry_in);
         }
         // The backoff grows (jitter only ever shortens a delay, by up to half).
