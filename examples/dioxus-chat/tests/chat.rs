@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use dioxus::core::NoOpMutations;
 use dioxus::prelude::*;
 use dioxus_chat::{use_chat_room, ChatRoomState, ChatView};
-use rivet_core::Client;
+use rivet_core::{Client, ConnStatus, ConnectionState};
 use rivet_dioxus::use_rivet_provider;
 use rivet_example_actors::{fake, ChatMessage, ChatParams, ChatRoom, ChatRoomActions};
-use rivet_testing::{ActorError, FakeServer};
+use rivet_testing::{ActorError, FakeServer, PausedClock};
 
 fn start_fake() -> FakeServer {
     FakeServer::builder()
@@ -128,6 +128,37 @@ impl Mounted {
         tag[..tag.find('>').unwrap()].contains("disabled")
     }
 
+    /// The connection's state, as the hook reports it.
+    fn state(&self) -> ConnectionState {
+        let chat = (*self.probe.borrow()).expect("mounted");
+        self.dom.in_runtime(|| chat.actor.state().cloned())
+    }
+
+    /// Like [`until`](Self::until) on a paused clock: real time passes in `clock.settle`.
+    async fn until_paused(
+        &mut self,
+        clock: &PausedClock,
+        what: &str,
+        mut done: impl FnMut(&Self) -> bool,
+    ) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            tokio::select! {
+                () = self.dom.wait_for_work() => {}
+                () = clock.settle(Duration::from_millis(5)) => {}
+            }
+            self.dom.render_immediate(&mut NoOpMutations);
+            if done(self) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not reached within 20 s; the page shows {}",
+                self.html()
+            );
+        }
+    }
+
     /// Drives the `VirtualDom` until `done` holds, for at most 20 seconds.
     async fn until(&mut self, what: &str, mut done: impl FnMut(&Self) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -146,17 +177,24 @@ impl Mounted {
     }
 }
 
+/// Runs `test` on a current-thread runtime (the one tokio can pause the clock of), bounded
+/// by 60 s.
 fn run(test: impl std::future::Future<Output = ()>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    run_unbounded(async {
         tokio::time::timeout(Duration::from_secs(60), test)
             .await
             .expect("test did not finish within 60 s");
     });
+}
+
+/// [`run`] without the overall timeout, for a test that pauses the clock (a tokio timeout
+/// would count the skipped backoff): its waits are bounded in real time instead.
+fn run_unbounded(test: impl std::future::Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(test);
 }
 
 fn client_for(server: &FakeServer) -> Client {
@@ -329,5 +367,74 @@ fn failed_send_shows_the_action_error() {
             p.lines() == ["ada: please"] && p.error_line().is_empty()
         })
         .await;
+    });
+}
+
+#[test]
+fn reconnect_backoff_is_skipped_with_a_paused_clock() {
+    let server = start_fake();
+    run_unbounded(async {
+        let client = client_for(&server);
+        let mut page = Mounted::new(&client, "lobby", "ada", "secret");
+        page.until("connected", |p| p.status() == "connected").await;
+
+        // From here the client's timers wait for the test: eight refused reconnects whose
+        // backoff adds up to half a minute or more take a fraction of that in real time.
+        let clock = PausedClock::pause().unwrap();
+        let real_start = Instant::now();
+        server.refuse_connects(true);
+        assert_eq!(server.drop_connections(ChatRoom, "lobby"), 1);
+        let mut delays = Vec::new();
+        let mut last_attempt = None;
+        for _ in 0..8 {
+            // A new retry scheduled (`attempt` counts failures since the last healthy
+            // connection; a refused connect is one).
+            page.until_paused(&clock, "a retry scheduled", |p| {
+                let state = p.state();
+                state.status == ConnStatus::Disconnected
+                    && state.next_retry_in.is_some()
+                    && last_attempt.is_none_or(|last| state.attempt > last)
+            })
+            .await;
+            let state = page.state();
+            last_attempt = Some(state.attempt);
+            assert_eq!(page.status(), "disconnected");
+            assert!(page.send_disabled());
+            let retry_in = state.next_retry_in.unwrap();
+            let attempts = server.websocket_attempts();
+            clock.advance(retry_in).await;
+            page.until_paused(&clock, "retried", |_| {
+                server.websocket_attempts() > attempts
+            })
+            .await;
+            delays.push(retry_in);
+        }
+        let waited: Duration = delays.iter().sum();
+        assert!(delays[7] > delays[1] * 4, "{delays:?}");
+        assert!(waited >= Duration::from_secs(10), "{delays:?}");
+
+        // Connects are allowed again: the next retry, skipped to as well, reconnects and the
+        // history comes back. (The retry in flight may already get through.)
+        post_as(&client, "lobby", "bob", "while you were away").await;
+        server.refuse_connects(false);
+        page.until_paused(&clock, "the next retry scheduled", |p| {
+            let state = p.state();
+            state.status == ConnStatus::Connected
+                || (state.next_retry_in.is_some()
+                    && last_attempt.is_none_or(|last| state.attempt > last))
+        })
+        .await;
+        if let Some(retry_in) = page.state().next_retry_in {
+            clock.advance(retry_in).await;
+        }
+        page.until_paused(&clock, "connected again with the history", |p| {
+            p.status() == "connected" && p.lines() == ["bob: while you were away"]
+        })
+        .await;
+        eprintln!(
+            "skipped {waited:?} of backoff ({delays:?}) in {:?} of real time",
+            real_start.elapsed()
+        );
+        assert!(real_start.elapsed() < waited);
     });
 }
