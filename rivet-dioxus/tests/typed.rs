@@ -20,6 +20,8 @@ pub trait Counter {
     fn get_count() -> i64;
     #[event]
     fn new_count(count: i64);
+    #[event(name = "newCount")]
+    fn new_count_as_text(count: String);
 }
 
 #[derive(Default)]
@@ -35,6 +37,7 @@ struct Probe {
     latest: Option<i64>,
     action_value: Option<i64>,
     action_pending: bool,
+    texts: Vec<String>,
 }
 
 type Shared = Rc<RefCell<Probe>>;
@@ -44,6 +47,8 @@ struct RootProps {
     client: Client,
     actor_key: String,
     probe: Shared,
+    /// Also listen to `newCount` as text, which does not decode.
+    mismatched: bool,
 }
 
 impl PartialEq for RootProps {
@@ -64,7 +69,7 @@ fn root(props: RootProps) -> Element {
     }
     rsx! {
         if show() {
-            CounterView { actor_key: props.actor_key.clone(), tick, probe: props.probe.clone() }
+            CounterView { actor_key: props.actor_key.clone(), tick, probe: props.probe.clone(), mismatched: props.mismatched }
         }
     }
 }
@@ -74,6 +79,7 @@ struct ViewProps {
     actor_key: String,
     tick: ReadSignal<u32>,
     probe: Shared,
+    mismatched: bool,
 }
 
 impl PartialEq for ViewProps {
@@ -90,6 +96,12 @@ fn CounterView(props: ViewProps) -> Element {
     let mut count = use_signal(|| None::<i64>);
     use_event(&counter, Counter::NEW_COUNT, move |n| count.set(Some(n)));
     let latest = use_latest_event(&counter, Counter::NEW_COUNT);
+    if props.mismatched {
+        let probe = props.probe.clone();
+        use_event(&counter, Counter::NEW_COUNT_AS_TEXT, move |text| {
+            probe.borrow_mut().texts.push(text)
+        });
+    }
     let increment = use_action(&counter, Counter::INCREMENT);
     let mut probe = props.probe.borrow_mut();
     probe.scope = Some(current_scope_id());
@@ -139,12 +151,17 @@ fn client() -> Client {
 }
 
 fn dom(client: &Client, key: &str, probe: &Shared) -> VirtualDom {
+    dom_with(client, key, probe, false)
+}
+
+fn dom_with(client: &Client, key: &str, probe: &Shared, mismatched: bool) -> VirtualDom {
     VirtualDom::new_with_props(
         root,
         RootProps {
             client: client.clone(),
             actor_key: key.to_owned(),
             probe: probe.clone(),
+            mismatched,
         },
     )
 }
@@ -215,6 +232,44 @@ fn typed_actions_events_and_action_hook() {
             matches!(after, Err(Error::InvalidInput { .. })),
             "{after:?}"
         );
+    });
+}
+
+/// An event payload that does not match its declaration shows in the hook's `error` (and is
+/// not passed to the handler); the connection stays up.
+#[test]
+fn a_mismatched_event_payload_shows_in_the_hooks_error() {
+    run(async {
+        let client = client();
+        let key = unique_key("dioxus-event-mismatch");
+        create_counter(&client, &key).await;
+        let probe = Shared::default();
+        let mut dom = dom_with(&client, &key, &probe, true);
+        dom.rebuild_in_place();
+        pump_until(&mut dom, 30, "connected", || {
+            probe.borrow().status == Some(ConnStatus::Connected)
+        })
+        .await;
+        let counter = probe.borrow().actor.unwrap();
+        let connection = dom.in_runtime(|| counter.connection()).unwrap();
+        pump_until(&mut dom, 10, "subscribed", || {
+            connection.listener_count() >= 3
+        })
+        .await;
+        assert_eq!(counter.increment(1).await.unwrap(), 1);
+        pump_until(&mut dom, 15, "the decode error in error()", || {
+            probe.borrow().error.is_some()
+        })
+        .await;
+        let p = probe.borrow();
+        let error = p.error.as_ref().unwrap().to_string();
+        assert!(
+            error.contains("newCount") && error.contains("String"),
+            "{error}"
+        );
+        assert!(p.texts.is_empty(), "{:?}", p.texts);
+        assert_eq!(p.count, Some(1));
+        assert_eq!(p.status, Some(ConnStatus::Connected));
     });
 }
 

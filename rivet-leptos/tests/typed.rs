@@ -23,6 +23,8 @@ pub trait Counter {
     fn conn_count() -> i64;
     #[event]
     fn new_count(count: i64);
+    #[event(name = "newCount")]
+    fn new_count_as_text(count: String);
 }
 
 /// The counter again, declared with a create input (the server ignores it).
@@ -168,6 +170,44 @@ fn typed_actions_events_and_action_hook() {
             matches!(after, Err(Error::InvalidInput { .. })),
             "{after:?}"
         );
+    });
+}
+
+/// An event payload that does not match its declaration shows in the hook's `error` (and is
+/// not passed to the handler); the connection stays up.
+#[test]
+fn a_mismatched_event_payload_shows_in_the_hooks_error() {
+    run(async {
+        let client = client();
+        let key = unique_key("leptos-event-mismatch");
+        create_counter(&client, &key).await;
+        let (owner, (counter, seen)) = mount(&client, || {
+            let counter = use_actor(Counter, key.as_str());
+            let seen = RwSignal::new(Vec::<String>::new());
+            use_event(&counter, Counter::NEW_COUNT_AS_TEXT, move |n| {
+                seen.update(|s| s.push(n))
+            });
+            (counter, seen)
+        });
+        until(25, "subscribed", || {
+            counter
+                .connection()
+                .is_some_and(|c| c.listener_count() >= 1)
+        })
+        .await;
+        counter.increment(1).await.unwrap();
+        until(10, "the decode error in error()", || {
+            counter.error().get_untracked().is_some()
+        })
+        .await;
+        let error = counter.error().get_untracked().unwrap().to_string();
+        assert!(
+            error.contains("newCount") && error.contains("String"),
+            "{error}"
+        );
+        assert!(seen.get_untracked().is_empty());
+        assert_eq!(counter.status().get_untracked(), ConnStatus::Connected);
+        owner.cleanup();
     });
 }
 
