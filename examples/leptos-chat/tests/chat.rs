@@ -12,7 +12,8 @@ use leptos::prelude::*;
 use leptos_chat::{use_chat_room, ChatRoomState, ChatView};
 use rivet_core::Client;
 use rivet_core::ConnStatus;
-use rivet_example_actors::{fake, ChatMessage, ChatParams, ChatRoom, ChatRoomActions};
+use rivet_example_actors::fake::html::{has_attribute, text_of};
+use rivet_example_actors::{fake, ChatMessage, ChatRoom};
 use rivet_leptos::prelude::*;
 use rivet_testing::{ActorError, FakeServer, PausedClock};
 
@@ -82,11 +83,7 @@ impl Mounted {
     }
 
     fn status(&self) -> String {
-        let html = self.html();
-        let start = html.find("id=\"status\"").expect("no status badge");
-        let text = &html[start..];
-        let text = &text[text.find('>').unwrap() + 1..];
-        text[..text.find('<').unwrap()].to_owned()
+        text_of(&self.html(), "status").expect("no status badge")
     }
 
     /// The texts of the message list, in order.
@@ -99,18 +96,11 @@ impl Mounted {
     }
 
     fn error_line(&self) -> String {
-        let html = self.html();
-        let start = html.find("id=\"error\"").expect("no error line");
-        let text = &html[start..];
-        let text = &text[text.find('>').unwrap() + 1..];
-        text[..text.find("</p>").unwrap()].to_owned()
+        text_of(&self.html(), "error").unwrap_or_default()
     }
 
     fn send_disabled(&self) -> bool {
-        let html = self.html();
-        let start = html.find("id=\"send\"").expect("no send button");
-        let tag = &html[start..];
-        tag[..tag.find('>').unwrap()].contains("disabled")
+        has_attribute(&self.html(), "send", "disabled")
     }
 }
 
@@ -138,16 +128,7 @@ fn client_for(server: &FakeServer) -> Client {
 
 /// Posts `text` as `user` without a connection (a stateless call), as another visitor would.
 async fn post_as(client: &Client, room: &str, user: &str, text: &str) {
-    client
-        .get_or_create(ChatRoom, room)
-        .with_params(&ChatParams {
-            token: fake::CHAT_TOKEN.to_owned(),
-            user: user.to_owned(),
-        })
-        .unwrap()
-        .send_message(text.to_owned())
-        .await
-        .unwrap();
+    fake::post_as(client, room, user, text).await.unwrap();
 }
 
 #[test]
