@@ -89,6 +89,7 @@ impl Mounted {
             .in_scope(ScopeId::ROOT, || chat.say(text.to_owned()))
     }
 
+    /// The status badge's word.
     fn status(&self) -> String {
         text_of(&self.html(), "status").expect("no status badge")
     }
@@ -112,6 +113,7 @@ impl Mounted {
         text_of(&self.html(), "error").unwrap_or_default()
     }
 
+    /// Whether the send button is disabled.
     fn send_disabled(&self) -> bool {
         has_attribute(&self.html(), "send", "disabled")
     }

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use leptos::prelude::*;
 use leptos_chat::{use_chat_room, ChatRoomState, ChatView};
-use rivet_core::Client;
-use rivet_core::ConnStatus;
+use rivet_core::{Client, ConnStatus};
 use rivet_example_actors::fake::html::{has_attribute, text_of};
 use rivet_example_actors::{fake, ChatMessage, ChatRoom};
 use rivet_leptos::prelude::*;
@@ -82,6 +81,7 @@ impl Mounted {
         })
     }
 
+    /// The status badge's word.
     fn status(&self) -> String {
         text_of(&self.html(), "status").expect("no status badge")
     }
@@ -95,10 +95,12 @@ impl Mounted {
             .collect()
     }
 
+    /// The error line; empty when there is none.
     fn error_line(&self) -> String {
         text_of(&self.html(), "error").unwrap_or_default()
     }
 
+    /// Whether the send button is disabled.
     fn send_disabled(&self) -> bool {
         has_attribute(&self.html(), "send", "disabled")
     }
