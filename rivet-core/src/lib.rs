@@ -103,3 +103,5 @@ pub use manager::{ActorIdentity, ActorOptions, ConnectionManager, Lease};
 pub use protocol::{ActorSpecifier, Encoding, QueueSendResponse};
 pub use raw::{RawRequest, RawResponse};
 pub use raw_ws::{RawMessage, RawWebSocket};
+#[cfg(feature = "test-transport")]
+pub use transport::test_transport;

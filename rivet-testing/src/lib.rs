@@ -55,18 +55,14 @@
 //! ```
 //!
 //! Where the fake differs from a real server is listed in the crate's README.
-// The crate is empty on wasm32 until the browser's in-memory transport exists: the links of
-// the docs above only resolve in the native build.
-#![cfg_attr(target_arch = "wasm32", allow(rustdoc::broken_intra_doc_links))]
 
-#[cfg(not(target_arch = "wasm32"))]
 mod actor;
-#[cfg(not(target_arch = "wasm32"))]
+mod memory;
+mod protocol;
 mod server;
 #[cfg(not(target_arch = "wasm32"))]
+mod tcp;
 mod wire;
 
-#[cfg(not(target_arch = "wasm32"))]
 pub use actor::{ActorError, Create, Ctx, FakeActor};
-#[cfg(not(target_arch = "wasm32"))]
 pub use server::{FakeServer, FakeServerBuilder, FakeServerError};
