@@ -80,7 +80,10 @@ async fn paused_time_runs_through_a_long_connect_delay_at_once() {
         .connect()
         .unwrap();
     live.ready().await.unwrap();
-    assert!(started.0.elapsed() >= Duration::from_secs(20), "virtual time");
+    assert!(
+        started.0.elapsed() >= Duration::from_secs(20),
+        "virtual time"
+    );
     assert!(started.1.elapsed() < Duration::from_secs(10), "real time");
     assert_eq!(server.connections(Counter, "paused"), 1);
     live.dispose().await;

@@ -404,3 +404,126 @@ fn too_big(limit: ResponseLimit) -> WsIn {
         ),
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::transport::Method;
+
+    /// Answers every request with `body` after `delay`; sockets get `frames`, then the stream
+    /// ends.
+    struct Canned {
+        body: Vec<u8>,
+        delay: Duration,
+        frames: Vec<ServerFrame>,
+    }
+
+    impl Transport for Canned {
+        fn request(
+            &self,
+            _: Request,
+        ) -> BoxFuture<'static, std::result::Result<Response, Failure>> {
+            let (body, delay) = (self.body.clone(), self.delay);
+            Box::pin(async move {
+                runtime::sleep(delay).await;
+                Ok(Response::new(200, body).header("X-Rivet-Test", "1"))
+            })
+        }
+
+        fn connect(&self, _: Connect) -> BoxFuture<'static, std::result::Result<Socket, Failure>> {
+            let frames = self.frames.clone();
+            Box::pin(async move {
+                Ok(Socket {
+                    sink: Box::pin(futures::sink::drain().sink_map_err(|e| match e {})),
+                    stream: Box::pin(futures::stream::iter(frames)),
+                })
+            })
+        }
+    }
+
+    fn client(transport: Canned, max_response_size: usize) -> (HttpClient, crate::ClientConfig) {
+        let config = crate::ClientConfig::builder()
+            .endpoint("http://in-memory.invalid")
+            .max_response_size(max_response_size)
+            .test_transport(Arc::new(transport))
+            .build()
+            .unwrap();
+        (HttpClient::new(&config).unwrap(), config)
+    }
+
+    fn request(config: &crate::ClientConfig, timeout: Duration) -> HttpRequest {
+        HttpRequest {
+            method: Method::Get,
+            url: "http://in-memory.invalid/metadata".into(),
+            headers: Vec::new(),
+            body: None,
+            timeout,
+            limit: ResponseLimit::protocol(config),
+            operation: "test".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_request_deadline_and_size_limit_apply_to_a_test_transport() {
+        let canned = |delay| Canned {
+            body: vec![b'x'; 100],
+            delay,
+            frames: Vec::new(),
+        };
+        let (http, config) = client(canned(Duration::ZERO), 1000);
+        let response = http
+            .send(request(&config, Duration::from_secs(20)))
+            .await
+            .unwrap();
+        assert_eq!(response.header("x-rivet-test"), Some("1"));
+        let (slow, config) = client(canned(Duration::from_secs(30)), 1000);
+        let late = slow.send(request(&config, Duration::from_millis(50))).await;
+        assert!(matches!(late, Err(Error::Timeout { .. })), "{late:?}");
+        let (small, config) = client(canned(Duration::ZERO), 10);
+        let large = small.send(request(&config, Duration::from_secs(20))).await;
+        assert!(matches!(large, Err(Error::TooLarge { .. })), "{large:?}");
+    }
+
+    #[tokio::test]
+    async fn a_test_socket_ends_with_a_failure_and_oversized_messages_fail_it() {
+        let (http, config) = client(
+            Canned {
+                body: Vec::new(),
+                delay: Duration::ZERO,
+                frames: vec![ServerFrame::Text("hi".into()), ServerFrame::Pong],
+            },
+            1000,
+        );
+        let limit = ResponseLimit::protocol(&config);
+        let socket = connect_websocket(&http, "ws://x/", &[], Duration::from_secs(5), limit, "t")
+            .await
+            .unwrap();
+        let seen: Vec<WsIn> = socket.stream.collect().await;
+        assert_eq!(seen[..2], [WsIn::Text("hi".into()), WsIn::Pong]);
+        assert!(
+            matches!(seen[2], WsIn::Failed { code: 1006, .. }),
+            "{seen:?}"
+        );
+        assert_eq!(seen.len(), 3);
+
+        let (http, config) = client(
+            Canned {
+                body: Vec::new(),
+                delay: Duration::ZERO,
+                frames: vec![ServerFrame::Binary(vec![0; 50]), ServerFrame::Pong],
+            },
+            10,
+        );
+        let limit = ResponseLimit::protocol(&config);
+        let socket = connect_websocket(&http, "ws://x/", &[], Duration::from_secs(5), limit, "t")
+            .await
+            .unwrap();
+        let seen: Vec<WsIn> = socket.stream.collect().await;
+        assert!(
+            matches!(seen[..], [WsIn::Failed { code: 1009, .. }]),
+            "{seen:?}"
+        );
+    }
+}

@@ -94,15 +94,18 @@ async fn leptos_component_against_the_in_memory_fake_connects_reconnects_and_is_
         let client = server.client().unwrap();
         client.manager().set_grace_period(Duration::ZERO);
 
-        // Connected, then an event the test emits shows up in the view.
+        // Connected, then an event the test emits shows up in the view. The mounts run under
+        // an owner of the test's, whose `cleanup()` is the unmount (dropping a mount's handle
+        // only takes its DOM away).
+        let owner = Owner::new();
         let element = container();
-        let mounted = {
+        let mounted = owner.with(|| {
             let client = client.clone();
             leptos::mount::mount_to(element.clone(), move || {
                 provide_rivet(client);
                 view! { <ChatStatus token="secret"/> }
             })
-        };
+        });
         shows(&element, "Connected").await;
         eventually(10, "subscribed", || {
             let n = server.subscriptions("chatRoom", "lobby", "message");
@@ -128,16 +131,17 @@ async fn leptos_component_against_the_in_memory_fake_connects_reconnects_and_is_
 
         // Wrong params: the actor rejects them and the view says so.
         let rejected_element = container();
-        let rejected = {
+        let rejected = owner.with(|| {
             let client = client.clone();
             leptos::mount::mount_to(rejected_element.clone(), move || {
                 provide_rivet(client);
                 view! { <ChatStatus token="nope"/> }
             })
-        };
+        });
         shows(&rejected_element, "Access denied").await;
 
         // Unmounting releases the connection.
+        owner.cleanup();
         drop(mounted);
         drop(rejected);
         eventually(10, "closed on unmount", || {
