@@ -4,7 +4,7 @@
 //!
 //! [`FakeServer`] serves actors you define with Rust closures, or typed by an
 //! `#[rivet_core::actor]` declaration, on `127.0.0.1:<free port>`
-//! ([`FakeServerBuilder::start`], native targets), or in memory with no socket at all
+//! (`FakeServerBuilder::start`, native targets), or in memory with no socket at all
 //! ([`FakeServerBuilder::in_memory`], native and the browser: its clients, from
 //! [`FakeServer::client`], reach it through `rivet-client`'s `test-transport`). It speaks the client
 //! protocol of RivetKit 2.3.19 in JSON, CBOR and BARE (metadata, the REST actors API, gateway

@@ -84,7 +84,7 @@ impl FakeServerBuilder {
     /// loopback): its clients, from [`FakeServer::client`] or
     /// [`FakeServer::client_config`], reach it through an in-memory
     /// [`rivet_core::test_transport::Transport`]. The same actors, protocol, encodings and
-    /// controls as [`start`](Self::start); nothing runs until a client sends something.
+    /// controls as `start` (native targets); nothing runs until a client sends something.
     /// Dropping the server drops its connections and fails every later request.
     ///
     /// ```
@@ -125,7 +125,7 @@ impl FakeServerBuilder {
     }
 }
 
-/// A fake RivetKit server, on loopback ([`FakeServerBuilder::start`]) or in memory
+/// A fake RivetKit server, on loopback (`FakeServerBuilder::start`) or in memory
 /// ([`FakeServerBuilder::in_memory`], also in the browser): the real `rivet-core` client
 /// (and so the Leptos and Dioxus hooks) talks to it unchanged, in JSON, CBOR and BARE.
 ///

@@ -3,7 +3,7 @@
 //! `native` uses reqwest and tokio-tungstenite; `web` (wasm32) uses the browser's fetch and
 //! WebSocket through gloo-net. The rest of the crate only sees the types in this module.
 //! With the `test-transport` feature, a config may replace both by an in-memory
-//! [`test_transport::Transport`].
+//! `test_transport::Transport`.
 
 use std::time::Duration;
 
@@ -32,8 +32,8 @@ pub(crate) use platform_connect_websocket as connect_websocket;
 #[cfg(not(feature = "test-transport"))]
 pub(crate) use PlatformHttpClient as HttpClient;
 
-/// In-memory transports for tests (feature `test-transport`): requests and WebSockets
-/// handled by Rust code, e.g. a fake server, instead of the network.
+// In-memory transports for tests (feature `test-transport`), public as
+// `rivet_core::test_transport`.
 #[cfg(feature = "test-transport")]
 pub mod test_transport;
 #[cfg(feature = "test-transport")]
