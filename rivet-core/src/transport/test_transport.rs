@@ -405,7 +405,8 @@ fn too_big(limit: ResponseLimit) -> WsIn {
     }
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
+#[cfg(not(target_arch = "wasm32"))]
 mod tests {
     use std::time::Duration;
 
