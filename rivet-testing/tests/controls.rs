@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{both_fakes, client_of, within, Counter, CounterActions};
+use common::{both_fakes, client_of, start_fake, within, Counter, CounterActions};
 use futures::StreamExt;
 use rivet_core::{ConnStatus, ConnectOptions, Encoding, Error, ReconnectPolicy};
 use rivet_testing::{ActorError, FakeActor, FakeServer, FakeServerError, PausedClock};
@@ -156,7 +156,7 @@ fn paused_clock_skips_the_reconnect_backoff() {
             first_retry_jitter: Duration::ZERO,
             ..ReconnectPolicy::default()
         };
-        let live = client_for(&server.endpoint(), Encoding::Json)
+        let live = client_of(&server, Encoding::Json)
             .get_or_create(Counter, "paused")
             .connect_with(ConnectOptions::default().reconnect(policy))
             .unwrap();
