@@ -107,25 +107,7 @@ pub fn encode_to_server(msg: &ToServer, encoding: Encoding) -> Result<WireFrame,
         ToServer::SubscriptionRequest {
             event_name,
             subscribe,
-        } => match encoding {
-            Encoding::Json => {
-                serde_json::to_string(&tree::subscription_request(event_name, *subscribe))
-                    .map(WireFrame::Text)
-                    .map_err(|e| Error::encode("JSON ToServer message", e))
-            }
-            Encoding::Cbor => tree::to_bytes(
-                &tree::subscription_request(event_name, *subscribe),
-                encoding,
-                "CBOR ToServer message",
-            )
-            .map(WireFrame::Binary),
-            #[cfg(feature = "bare")]
-            Encoding::Bare => Ok(WireFrame::Binary(schema::encode_subscription_request(
-                event_name, *subscribe,
-            ))),
-            #[cfg(not(feature = "bare"))]
-            Encoding::Bare => Err(encoding.not_compiled()),
-        },
+        } => envelope::encode_subscription_request(event_name, *subscribe, encoding),
     }
 }
 
@@ -415,6 +397,27 @@ mod tests {
             decode_http_action_response(&hex("04 00 01 05"), Encoding::Bare).unwrap(),
             json!(5)
         );
+    }
+
+    #[test]
+    fn subscription_requests_are_written_as_their_tree_encodes() {
+        for encoding in [Encoding::Json, Encoding::Cbor] {
+            for (name, subscribe) in [("newCount", true), ("a \"quoted\" ü", false), ("", true)] {
+                let sub = ToServer::SubscriptionRequest {
+                    event_name: name.into(),
+                    subscribe,
+                };
+                let tree = tree::to_bytes(
+                    &tree::subscription_request(name, subscribe),
+                    encoding,
+                    "test",
+                )
+                .unwrap();
+                let frame = encode_to_server(&sub, encoding).unwrap();
+                assert_eq!(frame.is_text(), encoding == Encoding::Json);
+                assert_eq!(frame.into_bytes(), tree, "{encoding} {name:?}");
+            }
+        }
     }
 
     #[test]

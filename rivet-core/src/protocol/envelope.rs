@@ -103,6 +103,51 @@ pub(crate) fn encode_action_request(
     }
 }
 
+/// A `SubscriptionRequest` frame, written directly (no JSON tree).
+pub(crate) fn encode_subscription_request(
+    event_name: &str,
+    subscribe: bool,
+    encoding: Encoding,
+) -> Result<WireFrame, Error> {
+    match encoding {
+        Encoding::Json => {
+            let mut out = Vec::with_capacity(96 + event_name.len());
+            out.extend_from_slice(br#"{"body":{"tag":"SubscriptionRequest","val":{"eventName":"#);
+            serde_json::to_writer(&mut out, event_name)
+                .map_err(|e| Error::encode("JSON ToServer message", e))?;
+            out.extend_from_slice(if subscribe {
+                br#","subscribe":true}}}"#
+            } else {
+                br#","subscribe":false}}}"#
+            });
+            String::from_utf8(out)
+                .map(WireFrame::Text)
+                .map_err(|e| Error::encode("JSON ToServer message", e))
+        }
+        Encoding::Cbor => {
+            let mut out = Vec::with_capacity(64 + event_name.len());
+            write_map(&mut out, 1);
+            write_text(&mut out, "body");
+            write_map(&mut out, 2);
+            write_text(&mut out, "tag");
+            write_text(&mut out, "SubscriptionRequest");
+            write_text(&mut out, "val");
+            write_map(&mut out, 2);
+            write_text(&mut out, "eventName");
+            write_text(&mut out, event_name);
+            write_text(&mut out, "subscribe");
+            write_bool(&mut out, subscribe);
+            Ok(WireFrame::Binary(out))
+        }
+        #[cfg(feature = "bare")]
+        Encoding::Bare => Ok(WireFrame::Binary(schema::encode_subscription_request(
+            event_name, subscribe,
+        ))),
+        #[cfg(not(feature = "bare"))]
+        Encoding::Bare => Err(encoding.not_compiled()),
+    }
+}
+
 /// The body of a stateless action call around already encoded arguments.
 pub(crate) fn encode_http_action(args: &Payload, encoding: Encoding) -> Result<Vec<u8>, Error> {
     let args = in_format(args, encoding)?;

@@ -98,6 +98,16 @@ impl Payload {
         }
     }
 
+    /// An empty argument list (`[]`), without going through a serializer.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn empty_list(format: Format) -> Self {
+        let bytes = match format {
+            Format::Json => b"[]".to_vec(),
+            Format::Cbor => vec![0x80],
+        };
+        Self { format, bytes }
+    }
+
     /// A payload copied out of a frame.
     pub(crate) fn from_ref(payload: PayloadRef<'_>) -> Self {
         Self {
