@@ -308,7 +308,7 @@ pub fn encode_payload<T: Serialize + ?Sized>(
     value: &T,
     encoding: Encoding,
 ) -> Result<Vec<u8>, Error> {
-    Payload::encode(value, Format::of(encoding))
+    Payload::encode(value, Format::of(encoding.require()?))
         .map(|p| p.bytes().to_vec())
         .map_err(|e| Error::encode("payload", e))
 }
@@ -328,7 +328,7 @@ pub fn encode_payload<T: Serialize + ?Sized>(
 /// assert!(decode_payload::<(Bytes, u64)>(text, Encoding::Json).is_err());
 /// ```
 pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8], encoding: Encoding) -> Result<T, Error> {
-    PayloadRef::new(bytes, Format::of(encoding))
+    PayloadRef::new(bytes, Format::of(encoding.require()?))
         .decode()
         .map_err(|e| {
             Error::decode(

@@ -11,7 +11,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::cbor_item::{self, write_bool, write_map, write_text, write_uint};
+use super::cbor_item::{write_bool, write_map, write_text, write_uint};
 use super::payload::{Format, Payload, PayloadRef};
 #[cfg(feature = "bare")]
 use super::schema;
@@ -323,7 +323,10 @@ fn object<'a>(
 ) -> Result<(Fields, Option<&'a [u8]>), Error> {
     let entries = match format {
         Format::Json => json_entries(bytes).map_err(|e| Error::decode(what, e))?,
-        Format::Cbor => cbor_item::map_entries(bytes).map_err(|e| Error::decode(what, e))?,
+        #[cfg(any(feature = "cbor", feature = "bare"))]
+        Format::Cbor => super::cbor_item::map_entries(bytes).map_err(|e| Error::decode(what, e))?,
+        #[cfg(not(any(feature = "cbor", feature = "bare")))]
+        Format::Cbor => return Err(Encoding::Cbor.not_compiled()),
     };
     let Some(entries) = entries else {
         // Not an object: let the tree code name what it is.
@@ -344,9 +347,12 @@ fn object<'a>(
         let value = match format {
             Format::Json => serde_json::from_slice(span)
                 .map_err(|e| Error::decode(what, format_args!("invalid JSON: {e}")))?,
+            #[cfg(any(feature = "cbor", feature = "bare"))]
             Format::Cbor => {
                 super::cbor::decode_document(span).map_err(|e| Error::decode(what, e))?
             }
+            #[cfg(not(any(feature = "cbor", feature = "bare")))]
+            Format::Cbor => return Err(Encoding::Cbor.not_compiled()),
         };
         map.insert(key.into_owned(), value);
     }

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 #[cfg(test)]
 use super::cbor::cbor_encode;
+#[cfg(any(feature = "cbor", feature = "bare"))]
 use super::cbor::decode_document;
 use super::compat::revive_value;
 use super::{ActorSpecifier, Encoding, ErrorBody, QueueSendResponse, ToClient};
@@ -30,9 +31,13 @@ pub(super) fn from_bytes(bytes: &[u8], encoding: Encoding, what: &str) -> Result
     match encoding {
         Encoding::Json => serde_json::from_slice(bytes)
             .map_err(|e| Error::decode(what, format_args!("invalid JSON: {e}"))),
+        #[cfg(any(feature = "cbor", feature = "bare"))]
         Encoding::Cbor | Encoding::Bare => {
             decode_document(bytes).map_err(|e| Error::decode(what, e))
         }
+        // Without a CBOR encoding the CBOR tree decoder stays out of the build.
+        #[allow(unreachable_patterns)]
+        other => Err(other.not_compiled()),
     }
 }
 
