@@ -44,13 +44,24 @@ fn in_format(payload: &Payload, encoding: Encoding) -> Result<Cow<'_, Payload>, 
     if payload.format() == format {
         return Ok(Cow::Borrowed(payload));
     }
+    convert(payload, format).map(Cow::Owned)
+}
+
+/// `payload` re-encoded in `format`, through its value.
+#[cfg(all(feature = "json", any(feature = "cbor", feature = "bare")))]
+fn convert(payload: &Payload, format: Format) -> Result<Payload, Error> {
     let value = payload
         .as_ref()
         .to_value()
         .map_err(|e| Error::encode("payload", e))?;
-    Payload::encode(&value, format)
-        .map(Cow::Owned)
-        .map_err(|e| Error::encode("payload", e))
+    Payload::encode(&value, format).map_err(|e| Error::encode("payload", e))
+}
+
+/// With one payload format compiled in, every payload is in it: the other format is the one
+/// missing (and the conversion through a value tree stays out of the build).
+#[cfg(not(all(feature = "json", any(feature = "cbor", feature = "bare"))))]
+fn convert(_payload: &Payload, format: Format) -> Result<Payload, Error> {
+    Err(Error::encode("payload", format.not_compiled()))
 }
 
 /// An `ActionRequest` frame around already encoded arguments.

@@ -42,7 +42,7 @@ impl Format {
         all(feature = "json", any(feature = "cbor", feature = "bare")),
         allow(dead_code)
     )]
-    fn not_compiled(self) -> String {
+    pub(crate) fn not_compiled(self) -> String {
         match self {
             Format::Json => "this build of rivet-core has no JSON payload codec (feature `json`)",
             Format::Cbor => {
