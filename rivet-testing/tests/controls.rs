@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{client_for, start_fake, within, Counter, CounterActions};
+use common::{both_fakes, client_of, within, Counter, CounterActions};
 use futures::StreamExt;
 use rivet_core::{ConnStatus, Encoding, Error};
 use rivet_testing::{ActorError, FakeActor, FakeServer, FakeServerError};
@@ -24,10 +24,15 @@ async fn until(what: &str, mut check: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_connections_reconnect_and_resubscribe() {
-    let server = start_fake();
+    for server in both_fakes() {
+        dropped_connections_reconnect(&server).await;
+    }
+}
+
+async fn dropped_connections_reconnect(server: &FakeServer) {
     for encoding in Encoding::ALL {
         let key = format!("drop-{encoding}");
-        let live = client_for(&server.endpoint(), encoding)
+        let live = client_of(server, encoding)
             .get_or_create(Counter, key.as_str())
             .connect()
             .unwrap();
@@ -62,9 +67,14 @@ async fn dropped_connections_reconnect_and_resubscribe() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_connects_retry_until_allowed_and_delays_hold_init() {
-    let server = start_fake();
+    for server in both_fakes() {
+        refused_then_delayed(&server).await;
+    }
+}
+
+async fn refused_then_delayed(server: &FakeServer) {
     server.refuse_connects(true);
-    let live = client_for(&server.endpoint(), Encoding::Bare)
+    let live = client_of(server, Encoding::Bare)
         .get_or_create(Counter, "refused")
         .connect()
         .unwrap();
@@ -83,8 +93,13 @@ async fn refused_connects_retry_until_allowed_and_delays_hold_init() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_actions_counters_and_state() {
-    let server = start_fake();
-    let counter = client_for(&server.endpoint(), Encoding::Json).get_or_create(Counter, "fail");
+    for server in both_fakes() {
+        failed_actions(&server).await;
+    }
+}
+
+async fn failed_actions(server: &FakeServer) {
+    let counter = client_of(server, Encoding::Json).get_or_create(Counter, "fail");
     server.fail_next_action(
         Counter,
         "increment",
@@ -112,7 +127,7 @@ fn unknown_actors_fail_fast_and_duplicate_names_are_refused() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let handle = client_for(&server.endpoint(), Encoding::Bare).get_or_create("nobody", "k");
+        let handle = client_of(&server, Encoding::Bare).get_or_create("nobody", "k");
         let err = within(10, "unknown actor", handle.action::<i64>("x", ()))
             .await
             .unwrap_err();
