@@ -71,12 +71,17 @@
 //!
 //! Time: on native targets the in-memory server runs on the client's own tokio clock, so a
 //! `#[tokio::test(start_paused = true)]` pauses and advances everything, connect delays and
-//! the client's backoff and timeouts included (the loopback server runs on its own thread and
-//! real time). In the browser time is the page's: nothing can be paused.
+//! the client's backoff and timeouts included. The loopback server runs on its own thread and
+//! real time: there `PausedClock::pause()` (native) stops the test's clock without tokio's
+//! auto-advance, so awaiting the server over a socket fires no deadline early and
+//! `clock.advance(delay)` skips a reconnect backoff. In the browser time is the page's:
+//! nothing can be paused.
 //!
 //! Where the fake differs from a real server is listed in the crate's README.
 
 mod actor;
+#[cfg(not(target_arch = "wasm32"))]
+mod clock;
 mod memory;
 mod protocol;
 mod server;
@@ -85,4 +90,6 @@ mod tcp;
 mod wire;
 
 pub use actor::{ActorError, Create, Ctx, FakeActor};
+#[cfg(not(target_arch = "wasm32"))]
+pub use clock::{ClockError, PausedClock};
 pub use server::{FakeServer, FakeServerBuilder, FakeServerError};
