@@ -37,9 +37,19 @@ pub(crate) struct Core {
     pub(crate) handle: Signal<Option<ActorHandle>>,
     /// Read-only views, made once in the component's scope (a conversion allocates).
     pub(crate) read: ReadOnly,
-    lease: CopyValue<Option<Lease>>,
-    slot: CopyValue<Observable<Slot>>,
-    effect: CopyValue<Option<Effect>>,
+    engine: CopyValue<Engine>,
+}
+
+/// What one actor hook keeps besides its signals, in one hook slot (one `CopyValue` instead of
+/// six keeps the browser bundle smaller: each stored type is compiled on its own).
+struct Engine {
+    lease: Option<Lease>,
+    tasks: Vec<Task>,
+    slot: Observable<Slot>,
+    /// What the lease was acquired for; a run with the same result keeps it.
+    acquired: Option<(ActorIdentity, bool)>,
+    effect: Option<Effect>,
+    first_render: bool,
 }
 
 /// The read-only signals of a hook.
@@ -63,13 +73,16 @@ pub(crate) fn use_core<H: 'static>(build: impl Fn() -> Result<ActorOptions<H>> +
     let mut state = use_signal(ConnectionState::default);
     let mut connection = use_signal(|| None::<ActorConnection>);
     let mut handle = use_signal(|| None::<ActorHandle>);
-    let mut lease = use_hook(|| CopyValue::new(None::<Lease>));
-    let mut tasks = use_hook(|| CopyValue::new(Vec::<Task>::new()));
-    let slot = use_hook(|| CopyValue::new(Observable::new(Slot::Pending)));
-    // What the lease was acquired for; a run with the same result keeps it.
-    let mut acquired = use_hook(|| CopyValue::new(None::<(ActorIdentity, bool)>));
-    let mut stored_effect = use_hook(|| CopyValue::new(None::<Effect>));
-    let mut first_render = use_hook(|| CopyValue::new(true));
+    let mut engine = use_hook(|| {
+        CopyValue::new(Engine {
+            lease: None,
+            tasks: Vec::new(),
+            slot: Observable::new(Slot::Pending),
+            acquired: None,
+            effect: None,
+            first_render: true,
+        })
+    });
 
     let mut effect = use_effect(move || {
         let resolved = build();
@@ -77,10 +90,11 @@ pub(crate) fn use_core<H: 'static>(build: impl Fn() -> Result<ActorOptions<H>> +
             .as_ref()
             .ok()
             .map(|o| (o.identity(), o.is_enabled()));
-        if wanted.is_some() && *acquired.peek() == wanted {
+        if wanted.is_some() && engine.peek().acquired == wanted {
             return;
         }
-        for task in tasks.write().drain(..) {
+        let tasks = std::mem::take(&mut engine.write().tasks);
+        for task in tasks {
             task.cancel();
         }
         let next = match (&client, resolved) {
@@ -90,7 +104,7 @@ pub(crate) fn use_core<H: 'static>(build: impl Fn() -> Result<ActorOptions<H>> +
         };
         match next {
             Ok(next) => {
-                acquired.set(wanted);
+                engine.write().acquired = wanted;
                 let mut states = next.states();
                 let held = next.connection();
                 connection.set(held.clone());
@@ -101,11 +115,12 @@ pub(crate) fn use_core<H: 'static>(build: impl Fn() -> Result<ActorOptions<H>> +
                     None => {
                         handle.set(None);
                         let pending = next.clone();
-                        tasks.write().push(spawn(async move {
+                        let task = spawn(async move {
                             if let Ok(ready) = pending.stateless_handle().await {
                                 handle.set(Some(ready));
                             }
-                        }));
+                        });
+                        engine.write().tasks.push(task);
                     }
                 }
                 // With a params function every reconnect calls it again; the stateless
@@ -113,8 +128,9 @@ pub(crate) fn use_core<H: 'static>(build: impl Fn() -> Result<ActorOptions<H>> +
                 // calls too). Static params never change.
                 let refresh = next.has_params_fn().then(|| next.clone());
                 // Replacing drops the old lease only after the new one holds its connection.
-                lease.set(Some(next));
-                tasks.write().push(spawn(async move {
+                let previous = engine.write().lease.replace(next);
+                drop(previous);
+                let task = spawn(async move {
                     let (mut was_connected, mut connected_before) = (false, false);
                     while let Some(next_state) = states.next().await {
                         let connected = next_state.status == ConnStatus::Connected;
@@ -132,8 +148,9 @@ pub(crate) fn use_core<H: 'static>(build: impl Fn() -> Result<ActorOptions<H>> +
                             });
                         }
                     }
-                }));
-                slot.peek().set(match held {
+                });
+                engine.write().tasks.push(task);
+                engine.peek().slot.set(match held {
                     Some(held) => Slot::Ready(held),
                     None => Slot::Unavailable(disabled()),
                 });
@@ -141,32 +158,42 @@ pub(crate) fn use_core<H: 'static>(build: impl Fn() -> Result<ActorOptions<H>> +
             Err(error) => {
                 // Not remembered: the next run (a render, a tracked change, `reconnect`)
                 // tries the same identity again.
-                acquired.set(None);
-                lease.set(None);
+                let previous = {
+                    let mut engine = engine.write();
+                    engine.acquired = None;
+                    engine.lease.take()
+                };
+                drop(previous);
                 connection.set(None);
                 handle.set(None);
                 let mut failed = ConnectionState::default();
                 failed.last_error = Some(error.clone());
                 failed.terminal = true;
                 state.set(failed);
-                slot.peek().set(Slot::Unavailable(error));
+                engine.peek().slot.set(Slot::Unavailable(error));
             }
         }
     });
-    stored_effect.set(Some(effect));
-    if *first_render.peek() {
-        first_render.set(false);
-    } else {
+    let first_render = {
+        let mut engine = engine.write();
+        engine.effect = Some(effect);
+        std::mem::replace(&mut engine.first_render, false)
+    };
+    if !first_render {
         // New props may mean a new identity; the effect compares and keeps the lease if not.
         effect.mark_dirty();
     }
 
     use_drop(move || {
-        for task in tasks.write().drain(..) {
+        let (tasks, lease) = {
+            let mut engine = engine.write();
+            (std::mem::take(&mut engine.tasks), engine.lease.take())
+        };
+        for task in tasks {
             task.cancel();
         }
-        lease.write().take();
-        slot.peek().set(Slot::Unavailable(unmounted()));
+        drop(lease);
+        engine.peek().slot.set(Slot::Unavailable(unmounted()));
     });
 
     let status = use_memo(move || state.read().status);
@@ -185,9 +212,7 @@ pub(crate) fn use_core<H: 'static>(build: impl Fn() -> Result<ActorOptions<H>> +
         connection,
         handle,
         read,
-        lease,
-        slot,
-        effect: stored_effect,
+        engine,
     }
 }
 
@@ -196,13 +221,13 @@ impl Core {
     /// or the acquisition itself when it failed.
     pub(crate) fn reconnect(self) {
         let reconnected = self
-            .lease
+            .engine
             .try_peek()
             .ok()
-            .and_then(|lease| lease.as_ref().map(Lease::reconnect))
+            .and_then(|engine| engine.lease.as_ref().map(Lease::reconnect))
             .is_some();
         if !reconnected {
-            if let Some(mut effect) = self.effect.try_peek().ok().and_then(|e| *e) {
+            if let Some(mut effect) = self.engine.try_peek().ok().and_then(|e| e.effect) {
                 effect.mark_dirty();
             }
         }
@@ -210,10 +235,10 @@ impl Core {
 
     /// The identity held right now, if any.
     pub(crate) fn identity(self) -> Option<ActorIdentity> {
-        self.lease
+        self.engine
             .try_peek()
             .ok()
-            .and_then(|lease| lease.as_ref().map(|l| l.identity().clone()))
+            .and_then(|engine| engine.lease.as_ref().map(|l| l.identity().clone()))
     }
 
     /// The connection calls made now go over: waits (up to [`CONNECTION_WAIT`]) until the
@@ -222,7 +247,11 @@ impl Core {
     pub(crate) fn wait_for_connection(
         self,
     ) -> impl std::future::Future<Output = Result<ActorConnection>> {
-        let slot = self.slot.try_peek().ok().map(|slot| slot.clone());
+        let slot = self
+            .engine
+            .try_peek()
+            .ok()
+            .map(|engine| engine.slot.clone());
         async move {
             let slot = slot.ok_or_else(unmounted)?;
             let ready = rivet_core::runtime::timeout(
