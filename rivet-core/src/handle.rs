@@ -91,7 +91,7 @@ impl std::fmt::Debug for ActorHandle {
                     .inner
                     .params
                     .as_ref()
-                    .map(crate::manager::params_digest),
+                    .map(crate::identity::params_digest),
             )
             .field("resolved", &resolved)
             .finish()

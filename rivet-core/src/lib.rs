@@ -68,6 +68,7 @@ pub mod error;
 mod gateway;
 pub mod handle;
 mod http;
+mod identity;
 pub mod key;
 pub mod manager;
 mod metadata;

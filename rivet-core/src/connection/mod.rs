@@ -60,7 +60,7 @@ pub enum ConnParams {
 impl std::fmt::Debug for ConnParams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ConnParams::Static(v) => write!(f, "Static({})", crate::manager::params_digest(v)),
+            ConnParams::Static(v) => write!(f, "Static({})", crate::identity::params_digest(v)),
             ConnParams::Dynamic(_) => f.write_str("Dynamic(..)"),
         }
     }

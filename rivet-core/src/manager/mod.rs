@@ -23,7 +23,6 @@
 //! # Ok(()) }
 //! ```
 
-mod identity;
 mod lease;
 mod options;
 
@@ -31,8 +30,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-pub(crate) use identity::params_digest;
-pub use identity::ActorIdentity;
+pub use crate::identity::ActorIdentity;
 pub use lease::Lease;
 pub use options::{ActorOptions, Addressing, IntoActorOptions};
 

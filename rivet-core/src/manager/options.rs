@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::identity::{canonical_json, params_digest, ActorIdentity};
 use crate::connection::{ConnParams, ConnectOptions};
+use crate::identity::{canonical_json, params_digest, ActorIdentity};
 use crate::key::ActorKey;
 use crate::typed::{Actor, ActorKind, Handle};
 use crate::{ActorHandle, Client, CreateOptions, Error, Result};
