@@ -624,7 +624,7 @@ impl ActorConnection {
     /// decode) the way the driver reports its own: to the log and the `on_error` callbacks.
     pub(crate) fn error_reporter(
         &self,
-    ) -> impl Fn(&Error) + crate::typed::MaybeSend + crate::typed::MaybeSync + 'static {
+    ) -> impl Fn(&Error) + runtime::MaybeSend + runtime::MaybeSync + 'static {
         let hooks = Arc::downgrade(&self.shared.hooks);
         let description = self.shared.description.clone();
         move |error: &Error| {
