@@ -238,6 +238,13 @@ pub(crate) enum Command {
     },
 }
 
+impl crate::tracker::Shutdown for mpsc::UnboundedSender<Command> {
+    fn shutdown(&self, done: oneshot::Sender<()>) -> bool {
+        self.unbounded_send(Command::Shutdown { done: Some(done) })
+            .is_ok()
+    }
+}
+
 /// What handles and the driver share.
 pub(crate) struct Shared {
     pub(crate) state: Observable<ConnectionState>,
