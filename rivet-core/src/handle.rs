@@ -9,12 +9,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::client::{validate_name, ClientInner};
+use crate::client::validate_name;
 use crate::gateway::{self, encode_component, Route};
 use crate::key::ActorKey;
 use crate::protocol::{self, codec, compat, Encoding, Format, Payload, PayloadRef};
 use crate::raw::{RawRequest, RawResponse};
 use crate::rest::{self, CreateSpec};
+use crate::shared::ClientInner;
 use crate::transport::{HttpRequest, HttpResponse, Method, ResponseLimit};
 use crate::{http, runtime, Error, QueueSendResponse, Result, ServerError, TransportErrorKind};
 

@@ -79,6 +79,7 @@ pub mod raw;
 pub mod raw_ws;
 mod rest;
 pub mod runtime;
+mod shared;
 mod tls;
 mod tracker;
 mod transport;
