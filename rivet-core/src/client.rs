@@ -5,8 +5,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::addressing::{validate_name, Target};
 use crate::config::ClientConfig;
-use crate::handle::{ActorHandle, Target};
+use crate::handle::ActorHandle;
 use crate::key::ActorKey;
 use crate::manager::ManagerShared;
 use crate::observable::Observable;
@@ -186,17 +187,6 @@ impl Client {
     fn handle(&self, name: impl Into<String>, target: Target) -> ActorHandle {
         ActorHandle::new(self.inner.clone(), name.into(), target)
     }
-}
-
-pub(crate) fn validate_name(name: &str) -> Result<()> {
-    if name.is_empty() {
-        return Err(Error::invalid(
-            "actor name",
-            name,
-            "must not be empty; use the name the actor is registered under in setup({ use })",
-        ));
-    }
-    Ok(())
 }
 
 /// Input and region for actors created by [`Client::get_or_create_with`] or

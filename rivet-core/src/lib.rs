@@ -58,6 +58,7 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+mod addressing;
 mod b64;
 mod bytes;
 pub mod client;

@@ -748,7 +748,7 @@ impl ActorHandle {
 
     /// Opens a persistent connection with `options`.
     pub fn connect_with(&self, options: ConnectOptions) -> Result<ActorConnection> {
-        crate::client::validate_name(self.name())?;
+        crate::addressing::validate_name(self.name())?;
         let mut options = options;
         if options.params.is_none() {
             options.params = self.params().cloned().map(ConnParams::Static);

@@ -399,7 +399,7 @@ impl<H> ActorOptions<H> {
 
     /// The stateless handle these options address, with static params attached.
     pub(crate) fn handle(&self, client: &Client) -> Result<crate::ActorHandle> {
-        crate::client::validate_name(&self.name)?;
+        crate::addressing::validate_name(&self.name)?;
         let handle = match &self.addressing {
             Addressing::GetOrCreate { key, input, region } => {
                 let mut create = CreateOptions::new();
