@@ -9,7 +9,7 @@ use crate::addressing::{validate_name, Target};
 use crate::config::ClientConfig;
 use crate::handle::ActorHandle;
 use crate::key::ActorKey;
-use crate::manager::ManagerShared;
+use crate::manager::{ConnectionManager, ManagerShared};
 use crate::observable::Observable;
 use crate::rest::{self, CreateSpec};
 use crate::shared::ClientInner;
@@ -170,8 +170,9 @@ impl Client {
         self.inner.connections().shutdown_all().await;
     }
 
-    pub(crate) fn manager_shared(&self) -> &Arc<ManagerShared> {
-        &self.manager
+    /// The client's shared connection manager; see [`ConnectionManager`].
+    pub fn manager(&self) -> ConnectionManager {
+        ConnectionManager::new(self.inner.clone(), self.manager.clone())
     }
 
     /// How many connection tasks of this client are running right now.

@@ -36,7 +36,8 @@ pub use options::{ActorOptions, Addressing, IntoActorOptions};
 
 use crate::connection::ActorConnection;
 use crate::observable::Observable;
-use crate::{runtime, Client, ConnStatus, Error, Result};
+use crate::shared::ClientInner;
+use crate::{runtime, ConnStatus, Error, Result};
 
 /// How long a connection outlives its last lease by default: long enough for an unmount
 /// followed at once by a remount (React StrictMode, a route change that keeps the actor).
@@ -53,7 +54,8 @@ pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_millis(1000);
 /// ```
 #[derive(Clone, Debug)]
 pub struct ConnectionManager {
-    client: Client,
+    client: Arc<ClientInner>,
+    shared: Arc<ManagerShared>,
 }
 
 /// The manager's state, owned by the client.
@@ -186,12 +188,12 @@ impl ManagerShared {
 }
 
 impl ConnectionManager {
-    pub(crate) fn new(client: Client) -> Self {
-        Self { client }
+    pub(crate) fn new(client: Arc<ClientInner>, shared: Arc<ManagerShared>) -> Self {
+        Self { client, shared }
     }
 
     fn shared(&self) -> &Arc<ManagerShared> {
-        self.client.manager_shared()
+        &self.shared
     }
 
     /// A lease on the connection for `options`: the existing one of the same
@@ -301,12 +303,5 @@ impl ConnectionManager {
             .slots
             .get(identity)
             .map_or(0, |slot| slot.leases)
-    }
-}
-
-impl Client {
-    /// The client's shared connection manager; see [`ConnectionManager`].
-    pub fn manager(&self) -> ConnectionManager {
-        ConnectionManager::new(self.clone())
     }
 }
