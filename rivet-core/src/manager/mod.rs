@@ -43,8 +43,9 @@ use crate::{runtime, ConnStatus, Error, Result};
 /// followed at once by a remount (React StrictMode, a route change that keeps the actor).
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_millis(1000);
 
-/// Hands out [`Lease`]s on shared connections. Get it with [`Client::manager`]; clones and
-/// every `client.manager()` of one client share the same connections.
+/// Hands out [`Lease`]s on shared connections. Get it with
+/// [`Client::manager`](crate::Client::manager); clones and every `client.manager()` of one
+/// client share the same connections.
 ///
 /// ```
 /// # let client = rivet_core::Client::new("http://127.0.0.1:6420")?;

@@ -43,7 +43,8 @@ pub enum Addressing {
 /// [`ConnectionManager::acquire`](super::ConnectionManager::acquire), mirroring the options
 /// of React's `useActor({ name, key, params, createWithInput, createInRegion, enabled })`.
 ///
-/// `H` is the handle type of the actor addressed, as with [`Client::get_or_create`]:
+/// `H` is the handle type of the actor addressed, as with
+/// [`Client::get_or_create`](crate::Client::get_or_create):
 /// `ActorOptions::new(Counter, key)` for a declared actor (an `ActorOptions<Handle<Counter>>`,
 /// whose [`params`](Self::params) and [`create_input`](Self::create_input) take the types the
 /// declaration names), `ActorOptions::new("counter", key)` for a name (an untyped
