@@ -170,11 +170,6 @@ impl Client {
         self.inner.connections().shutdown_all().await;
     }
 
-    /// The client's shared connection manager; see [`ConnectionManager`].
-    pub fn manager(&self) -> ConnectionManager {
-        ConnectionManager::new(self.inner.clone(), self.manager.clone())
-    }
-
     /// How many connection tasks of this client are running right now.
     pub fn live_connections(&self) -> usize {
         self.inner.connections().live().get()
@@ -187,6 +182,13 @@ impl Client {
 
     fn handle(&self, name: impl Into<String>, target: Target) -> ActorHandle {
         ActorHandle::new(self.inner.clone(), name.into(), target)
+    }
+}
+
+impl Client {
+    /// The client's shared connection manager; see [`ConnectionManager`].
+    pub fn manager(&self) -> ConnectionManager {
+        ConnectionManager::new(self.inner.clone(), self.manager.clone())
     }
 }
 
