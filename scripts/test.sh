@@ -21,6 +21,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "clippy (wasm32: rivet-core, the hook crates and the browser tests)"
 cargo clippy -p rivet-client -p rivet-client-leptos -p rivet-client-dioxus --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p rivet-wasm-tests --target wasm32-unknown-unknown --tests --locked -- -D warnings
+# On its own: it turns on rivet-client's `test-transport`, which the line above must not see.
+cargo clippy -p rivet-client-testing --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "rivet-core with one encoding (features json / cbor / bare), native and wasm32 (lib only)"
 for encoding in json cbor bare; do
@@ -37,8 +39,17 @@ if cargo tree -p rivet-client --target wasm32-unknown-unknown -e normal --locked
   exit 1
 fi
 
-# The web examples' own trees (the frameworks may bring getrandom with its browser backend).
-for example in leptos-counter dioxus-counter; do
+# The test transport is for tests only: no default or app build compiles it in.
+for package in rivet-client leptos-counter dioxus-counter; do
+  if cargo tree -p "$package" --target wasm32-unknown-unknown -e features --locked | grep -q 'test-transport'; then
+    echo "rivet-client's test-transport feature is on in the wasm32 build of $package" >&2
+    exit 1
+  fi
+done
+
+# The web examples' own trees (the frameworks may bring getrandom with its browser backend),
+# and the test kit's (its in-memory fake server runs in the browser).
+for example in leptos-counter dioxus-counter rivet-client-testing; do
   if cargo tree -p "$example" --target wasm32-unknown-unknown -e normal --locked \
       | grep -E '^[^a-z]*(tokio|mio|reqwest|rustls|tokio-tungstenite) v'; then
     echo "native-only crates in the wasm32 build of $example (above)" >&2

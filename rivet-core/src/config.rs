@@ -133,6 +133,8 @@ pub struct ClientConfig {
     max_response_size: usize,
     max_raw_response_size: usize,
     metadata_lookup: bool,
+    #[cfg(feature = "test-transport")]
+    test_transport: Option<std::sync::Arc<dyn crate::test_transport::Transport>>,
 }
 
 impl ClientConfig {
@@ -265,6 +267,13 @@ impl ClientConfig {
         self.metadata_lookup
     }
 
+    /// The in-memory transport requests and WebSockets go through instead of the network, if
+    /// one was set with [`ClientConfigBuilder::test_transport`] (feature `test-transport`).
+    #[cfg(feature = "test-transport")]
+    pub fn test_transport(&self) -> Option<&std::sync::Arc<dyn crate::test_transport::Transport>> {
+        self.test_transport.as_ref()
+    }
+
     /// This config with the endpoint, and when given the namespace and token, the metadata
     /// reply pointed the client to. A namespace or token in `endpoint`'s user info wins.
     pub(crate) fn switched(
@@ -340,6 +349,8 @@ pub struct ClientConfigBuilder {
     max_response_size: Option<usize>,
     max_raw_response_size: Option<usize>,
     metadata_lookup: Option<bool>,
+    #[cfg(feature = "test-transport")]
+    test_transport: Option<std::sync::Arc<dyn crate::test_transport::Transport>>,
     /// The environment variables the endpoint, namespace and token were read from, if they
     /// were, so errors can name them.
     from_env: EnvSources,
@@ -625,6 +636,40 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// **For tests only** (feature `test-transport`): every HTTP request and WebSocket of the
+    /// client goes to `transport`, e.g. a fake server in memory, instead of the network. The
+    /// endpoint is still parsed and used to build URLs (any `http://` URL does). See
+    /// [`test_transport`](crate::test_transport).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use rivet_core::runtime::BoxFuture;
+    /// # use rivet_core::test_transport::{Connect, Failure, Request, Response, Socket, Transport};
+    /// # struct Offline;
+    /// # impl Transport for Offline {
+    /// #     fn request(&self, _: Request) -> BoxFuture<'static, Result<Response, Failure>> {
+    /// #         Box::pin(async { Err(Failure::connect("offline")) })
+    /// #     }
+    /// #     fn connect(&self, _: Connect) -> BoxFuture<'static, Result<Socket, Failure>> {
+    /// #         Box::pin(async { Err(Failure::connect("offline")) })
+    /// #     }
+    /// # }
+    /// let config = rivet_core::ClientConfig::builder()
+    ///     .endpoint("http://in-memory.invalid")
+    ///     .test_transport(Arc::new(Offline))
+    ///     .build()?;
+    /// assert!(config.test_transport().is_some());
+    /// # Ok::<(), rivet_core::Error>(())
+    /// ```
+    #[cfg(feature = "test-transport")]
+    pub fn test_transport(
+        mut self,
+        transport: std::sync::Arc<dyn crate::test_transport::Transport>,
+    ) -> Self {
+        self.test_transport = Some(transport);
+        self
+    }
+
     /// Validates the settings and builds the config.
     pub fn build(self) -> Result<ClientConfig> {
         let raw = self.endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
@@ -730,6 +775,8 @@ impl ClientConfigBuilder {
             max_response_size,
             max_raw_response_size,
             metadata_lookup: self.metadata_lookup.unwrap_or(true),
+            #[cfg(feature = "test-transport")]
+            test_transport: self.test_transport,
         })
     }
 }

@@ -40,6 +40,7 @@
 //! | `json` | on | the [`Encoding::Json`] codec (text frames, JSON bodies) |
 //! | `cbor` | on | the [`Encoding::Cbor`] codec (binary frames, CBOR bodies) |
 //! | `bare` | on | the [`Encoding::Bare`] codec (BARE v4 with CBOR payloads; the JS client's default) |
+//! | `test-transport` | off | **tests only**: `ClientConfigBuilder::test_transport` and the `test_transport` module, an in-memory transport in place of the network (what `rivet-client-testing`'s in-memory fake server plugs in) |
 //!
 //! Every build talks to every RivetKit server; the encoding features only decide which encodings
 //! a client can be configured with. A browser app that uses one of them keeps the others' codecs
@@ -106,3 +107,5 @@ pub use manager::{ActorIdentity, ActorOptions, ConnectionManager, Lease};
 pub use protocol::{ActorSpecifier, Encoding, QueueSendResponse};
 pub use raw::{RawRequest, RawResponse};
 pub use raw_ws::{RawMessage, RawWebSocket};
+#[cfg(feature = "test-transport")]
+pub use transport::test_transport;

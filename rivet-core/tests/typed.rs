@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::{client, eventually, unique_key, within};
 use futures::StreamExt;
 use rivet_core::typed::Handle;
-use rivet_core::{Encoding, Error};
+use rivet_core::{ConnStatus, Encoding, Error};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -322,6 +322,11 @@ async fn mismatched_event_payloads_go_to_on_error_and_the_stream() {
             );
         }
         assert_eq!(*delivered.lock().unwrap(), 0, "{encoding}");
+        // The state shows it too (hooks read their `error` from there); the socket stays open.
+        let state = counter.state();
+        let last = state.last_error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(last.contains("newCount"), "{encoding}: last_error {last:?}");
+        assert_eq!(state.status, ConnStatus::Connected, "{encoding}");
 
         // A stream yields the error as an item and goes on.
         counter

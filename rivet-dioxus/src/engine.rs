@@ -108,11 +108,29 @@ pub(crate) fn use_core<H: 'static>(build: impl Fn() -> Result<ActorOptions<H>> +
                         }));
                     }
                 }
+                // With a params function every reconnect calls it again; the stateless
+                // handle follows with a fresh value (a refreshed token reaches stateless
+                // calls too). Static params never change.
+                let refresh = next.has_params_fn().then(|| next.clone());
                 // Replacing drops the old lease only after the new one holds its connection.
                 lease.set(Some(next));
                 tasks.write().push(spawn(async move {
+                    let (mut was_connected, mut connected_before) = (false, false);
                     while let Some(next_state) = states.next().await {
+                        let connected = next_state.status == ConnStatus::Connected;
                         state.set(next_state);
+                        let reconnected = connected && !was_connected && connected_before;
+                        was_connected = connected;
+                        connected_before |= connected;
+                        if let Some(lease) = refresh.clone().filter(|_| reconnected) {
+                            // Its own task: a slow params function does not hold up the
+                            // state updates.
+                            spawn(async move {
+                                if let Ok(fresh) = lease.stateless_handle().await {
+                                    handle.set(Some(fresh));
+                                }
+                            });
+                        }
                     }
                 }));
                 slot.peek().set(match held {

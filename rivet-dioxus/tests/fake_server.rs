@@ -1,7 +1,9 @@
 //! Recipe: testing a Dioxus component against `rivet-testing`'s fake server, with no node
-//! process and no Rivet engine. The component uses `use_actor_with_options` with params and
-//! renders a status line; the test drives a native `VirtualDom` and checks the line for the
-//! connected, rejected and reconnected views.
+//! process and no Rivet engine. The actor is declared once (`#[rivet_core::actor]`); the fake
+//! implements the declaration and the component uses the typed hooks (`use_actor_with` with
+//! params, `use_latest_event`) and renders a status line; the test drives a native
+//! `VirtualDom` and checks the line for the connected, rejected and reconnected views. A
+//! complete example, the chat's real components: `examples/dioxus-chat/tests/chat.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::cell::RefCell;
@@ -11,22 +13,41 @@ use std::time::{Duration, Instant};
 use dioxus::core::NoOpMutations;
 use dioxus::prelude::*;
 use rivet_core::{Client, ConnStatus};
-use rivet_dioxus::{
-    use_actor_with_options, use_latest_event_untyped, use_rivet_provider, Input, UseActorOptions,
-};
+use rivet_dioxus::{use_actor_with, use_latest_event, use_rivet_provider, ActorOptions};
 use rivet_testing::{ActorError, FakeActor, FakeServer};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-/// A chat room that admits `{"token": "secret"}` and rejects anything else.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ChatParams {
+    pub token: String,
+    pub user: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Message {
+    pub user: Option<String>,
+    pub text: String,
+}
+
+/// The app's declaration of the actor, shared by the component and the fake.
+#[rivet_core::actor(name = "chatRoom")]
+pub trait ChatRoom {
+    type Params = ChatParams;
+    fn get_history() -> Vec<Message>;
+    #[event]
+    fn message(message: Message);
+}
+
+/// A chat room that admits the token `secret` and rejects anything else.
 fn fake_server() -> FakeServer {
     FakeServer::builder()
         .actor(
-            FakeActor::with_state("chatRoom", |_| Vec::<Value>::new())
+            FakeActor::with_state(ChatRoom, |_| Vec::<Message>::new())
                 .on_connect(|params| match params["token"].as_str() {
                     Some("secret") => Ok(()),
                     _ => Err(ActorError::user("unauthorized", "bad token")),
                 })
-                .action("getHistory", |ctx, _| Ok(Value::Array(ctx.state.clone()))),
+                .on_action(ChatRoom::GET_HISTORY, |ctx, ()| Ok(ctx.state.clone())),
         )
         .start()
         .unwrap()
@@ -53,21 +74,18 @@ impl PartialEq for AppProps {
 fn ChatStatus(props: AppProps) -> Element {
     let client = props.client.clone();
     use_rivet_provider(move || client);
-    let params = json!({"token": props.token, "user": "ada"});
-    let chat = use_actor_with_options(
-        UseActorOptions::new("chatRoom", "lobby").params(Input::Value(params)),
-    );
-    let latest = use_latest_event_untyped(&chat, "message");
-    let line = match ((chat.status)(), chat.error.cloned()) {
+    let token = props.token.clone();
+    let chat = use_actor_with(move || {
+        ActorOptions::new(ChatRoom, "lobby").params(&ChatParams {
+            token: token.clone(),
+            user: "ada".to_owned(),
+        })
+    });
+    let latest = use_latest_event(&chat, ChatRoom::MESSAGE);
+    let line = match (chat.status()(), chat.error()()) {
         (_, Some(error)) if error.code() == Some("unauthorized") => "Access denied".to_owned(),
         (ConnStatus::Connected, _) => match latest.read().as_ref() {
-            Some(event) => format!(
-                "Last message: {}",
-                event
-                    .args()
-                    .map(|a| a[0]["text"].to_string())
-                    .unwrap_or_default()
-            ),
+            Some(message) => format!("Last message: {}", message.text),
             None => "Connected".to_owned(),
         },
         _ => "Connecting…".to_owned(),
@@ -122,21 +140,30 @@ fn chat_status_shows_connected_rejected_and_reconnected() {
         })
         .await;
         pump_until(&mut dom, 10, "subscribed", || {
-            server.subscriptions("chatRoom", "lobby", "message") == 1
+            server.subscriptions(ChatRoom, "lobby", "message") == 1
         })
         .await;
-        server.emit("chatRoom", "lobby", "message", vec![json!({"text": "hi"})]);
+        let hi = Message {
+            user: None,
+            text: "hi".to_owned(),
+        };
+        server.emit(
+            ChatRoom,
+            "lobby",
+            "message",
+            ChatRoom::MESSAGE.encode(&hi).unwrap(),
+        );
         pump_until(&mut dom, 10, "message shown", || {
-            *rendered.borrow() == "Last message: \"hi\""
+            *rendered.borrow() == "Last message: hi"
         })
         .await;
 
         // The network drops: the component reconnects on its own.
         let attempts = server.websocket_attempts();
-        assert_eq!(server.drop_connections("chatRoom", "lobby"), 1);
+        assert_eq!(server.drop_connections(ChatRoom, "lobby"), 1);
         pump_until(&mut dom, 10, "reconnected", || {
             server.websocket_attempts() > attempts
-                && server.connections("chatRoom", "lobby") == 1
+                && server.connections(ChatRoom, "lobby") == 1
                 && rendered.borrow().starts_with("Last message")
         })
         .await;
@@ -151,7 +178,7 @@ fn chat_status_shows_connected_rejected_and_reconnected() {
         drop(dom);
         drop(rejected_dom);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while server.connections("chatRoom", "lobby") != 0 {
+        while server.connections(ChatRoom, "lobby") != 0 {
             assert!(Instant::now() < deadline, "still connected after unmount");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

@@ -164,11 +164,15 @@ impl Core {
         }
         let mut states = lease.states();
         let state = self.state;
+        let refresh = HandleRefresh::new(&lease, self.handle);
         tasks.push(spawn_abortable(async move {
+            let mut refresh = refresh;
             while let Some(next) = states.next().await {
+                let connected = next.status == ConnStatus::Connected;
                 if state.try_set(next).is_some() {
                     break; // the owner is gone
                 }
+                refresh.on_status(connected);
             }
         }));
         // Replacing drops the old lease only after the new one holds its connection.
@@ -298,5 +302,44 @@ fn server_rendering() -> Error {
         reason: "actor hooks do not connect during server rendering; call actions from the \
                  browser (event handlers, effects)"
             .to_owned(),
+    }
+}
+
+/// Keeps the hook's stateless handle on the params the connection uses: with a params
+/// function, every reconnect calls it again, and the handle follows with a fresh value (so
+/// a refreshed token reaches stateless calls too). Static params never change.
+struct HandleRefresh {
+    lease: Option<Lease>,
+    target: RwSignal<Option<ActorHandle>, ConnStorage>,
+    was_connected: bool,
+    connected_before: bool,
+}
+
+impl HandleRefresh {
+    fn new(lease: &Lease, target: RwSignal<Option<ActorHandle>, ConnStorage>) -> Self {
+        Self {
+            // Static params never change; only a params function's handle is refreshed.
+            lease: lease.has_params_fn().then(|| lease.clone()),
+            target,
+            was_connected: false,
+            connected_before: false,
+        }
+    }
+
+    /// Called with every state: on each reconnect after the first connection, resolves the
+    /// handle again (the first one was resolved when the hook took the lease).
+    fn on_status(&mut self, connected: bool) {
+        let reconnected = connected && !self.was_connected && self.connected_before;
+        self.was_connected = connected;
+        self.connected_before |= connected;
+        let Some(lease) = self.lease.clone().filter(|_| reconnected) else {
+            return;
+        };
+        let target = self.target;
+        spawn_local(async move {
+            if let Ok(handle) = lease.stateless_handle().await {
+                target.try_set(Some(handle));
+            }
+        });
     }
 }

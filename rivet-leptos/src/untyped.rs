@@ -301,7 +301,8 @@ impl UseActorReturn {
         }
     }
 
-    /// Drops the current socket and connects again at once (also after a terminal error);
+    /// Connects again at once after a terminal error, or skips a scheduled retry's wait (a
+    /// healthy connection is left as it is);
     /// when the hook could not take a connection at all, tries that again.
     ///
     /// ```no_run

@@ -40,7 +40,8 @@ where
 
 /// What [`use_action`] returns: a declared action of the hook's actor with its progress in
 /// signals. `Copy`; [`dispatch`](Self::dispatch) from an event handler, or
-/// [`call`](Self::call) and await the result.
+/// [`call`](Self::call) and await the result. The result type is `Send + Sync`, like any
+/// value of a Leptos signal (plain data always is).
 pub struct UseAction<Args, Out: 'static> {
     core: Core,
     name: &'static str,

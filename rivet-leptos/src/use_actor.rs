@@ -121,11 +121,14 @@ impl<A: Actor> UseActor<A> {
     /// uses: a params function's value once it resolved, so stateless calls pass the
     /// actor's checks too. `None` before mounting, while a params function runs, and when
     /// the options are invalid.
+    /// After each reconnect the params function is called again and the handle follows
+    /// with its new value (so a refreshed token reaches stateless calls as well).
     pub fn handle(&self) -> Option<Handle<A>> {
         read(self.core.handle).and_then(|h| Handle::from_untyped(h).ok())
     }
 
-    /// Drops the current socket and connects again at once (also after a terminal error);
+    /// Connects again at once after a terminal error, or skips a scheduled retry's wait (a
+    /// healthy connection is left as it is);
     /// when the hook could not take a connection at all (e.g. an error building the
     /// options), tries that again.
     ///

@@ -69,7 +69,9 @@ where
 }
 
 /// The latest payload of `event` (`None` until the first one), as a signal. React has no
-/// equivalent; it is [`use_event`] writing into a signal.
+/// equivalent; it is [`use_event`] writing into a signal. Like any value of a Leptos
+/// [`Signal`], the payload type is `Send + Sync` (plain data always is); for other payloads,
+/// use [`use_event`] with a local signal of your own.
 ///
 /// ```no_run
 /// use leptos::prelude::*;

@@ -1,7 +1,9 @@
 //! Recipe: testing a Leptos component against `rivet-testing`'s fake server, with no node
-//! process and no Rivet engine. The "component" is a reactive owner using `use_actor` with
-//! params, and the view it shows derived from the hook's signals: connected, rejected, and
-//! reconnected after the test dropped its connection.
+//! process and no Rivet engine. The actor is declared once (`#[rivet_core::actor]`); the fake
+//! implements the declaration and the component uses the typed hooks (`use_actor_with` with
+//! params, `use_latest_event`). The test checks the view derived from the hooks' signals:
+//! connected, after a server event, reconnected after the test dropped its connection, and
+//! rejected. A complete example, the chat's real components: `examples/leptos-chat/tests/chat.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::future::Future;
@@ -11,22 +13,44 @@ use leptos::prelude::*;
 use rivet_core::{Client, ConnStatus};
 use rivet_leptos::prelude::*;
 use rivet_testing::{ActorError, FakeActor, FakeServer};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-/// A chat room that admits `{"token": "secret"}` and rejects anything else.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ChatParams {
+    pub token: String,
+    pub user: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Message {
+    pub user: Option<String>,
+    pub text: String,
+}
+
+/// The app's declaration of the actor, shared by the component and the fake.
+#[rivet_core::actor(name = "chatRoom")]
+pub trait ChatRoom {
+    type Params = ChatParams;
+    fn send_message(text: String) -> Message;
+    #[event]
+    fn message(message: Message);
+}
+
+/// A chat room that admits the token `secret` and rejects anything else.
 fn fake_server() -> FakeServer {
     FakeServer::builder()
         .actor(
-            FakeActor::with_state("chatRoom", |_| Vec::<Value>::new())
+            FakeActor::with_state(ChatRoom, |_| Vec::<Message>::new())
                 .on_connect(|params| match params["token"].as_str() {
                     Some("secret") => Ok(()),
                     _ => Err(ActorError::user("unauthorized", "bad token")),
                 })
-                .action("sendMessage", |ctx, args| {
-                    let entry = json!({"user": ctx.params()["user"], "text": args[0]});
-                    ctx.state.push(entry.clone());
-                    ctx.broadcast("message", vec![entry.clone()]);
-                    Ok(entry)
+                .on_action(ChatRoom::SEND_MESSAGE, |ctx, (text,)| {
+                    let user = ctx.params_as::<ChatParams>().map(|p| p.user);
+                    let message = Message { user, text };
+                    ctx.state.push(message.clone());
+                    ctx.emit(ChatRoom::MESSAGE, &message)?;
+                    Ok(message)
                 }),
         )
         .start()
@@ -35,20 +59,19 @@ fn fake_server() -> FakeServer {
 
 /// The component under test: what it would render, as text.
 fn chat_status(token: &str) -> Signal<String> {
-    let actor = use_actor_with_options(
-        UseActorOptions::new("chatRoom", "lobby").params(json!({"token": token, "user": "ada"})),
-    );
-    let latest = use_latest_event_untyped(&actor, "message");
-    Signal::derive(move || match (actor.status.get(), actor.error.get()) {
+    let token = token.to_owned();
+    let actor = use_actor_with(move || {
+        ActorOptions::new(ChatRoom, "lobby").params(&ChatParams {
+            token: token.clone(),
+            user: "ada".to_owned(),
+        })
+    });
+    let latest = use_latest_event(&actor, ChatRoom::MESSAGE);
+    let (status, error) = (actor.status(), actor.error());
+    Signal::derive(move || match (status.get(), error.get()) {
         (_, Some(error)) if error.code() == Some("unauthorized") => "Access denied".to_owned(),
         (ConnStatus::Connected, _) => match latest.get() {
-            Some(event) => format!(
-                "Last message: {}",
-                event
-                    .args()
-                    .map(|a| a[0]["text"].to_string())
-                    .unwrap_or_default()
-            ),
+            Some(message) => format!("Last message: {}", message.text),
             None => "Connected".to_owned(),
         },
         _ => "Connecting…".to_owned(),
@@ -107,20 +130,29 @@ fn chat_status_shows_connected_rejected_and_reconnected() {
         assert_eq!(view.get_untracked(), "Connecting…");
         until(10, "connected", || view.get_untracked() == "Connected").await;
         until(10, "subscribed", || {
-            server.subscriptions("chatRoom", "lobby", "message") == 1
+            server.subscriptions(ChatRoom, "lobby", "message") == 1
         })
         .await;
-        server.emit("chatRoom", "lobby", "message", vec![json!({"text": "hi"})]);
+        let hi = Message {
+            user: None,
+            text: "hi".to_owned(),
+        };
+        server.emit(
+            ChatRoom,
+            "lobby",
+            "message",
+            ChatRoom::MESSAGE.encode(&hi).unwrap(),
+        );
         until(10, "message shown", || {
-            view.get_untracked() == "Last message: \"hi\""
+            view.get_untracked() == "Last message: hi"
         })
         .await;
 
         // The network drops: the view goes back to connecting, then reconnects on its own.
         let attempts = server.websocket_attempts();
-        assert_eq!(server.drop_connections("chatRoom", "lobby"), 1);
+        assert_eq!(server.drop_connections(ChatRoom, "lobby"), 1);
         until(10, "reconnected", || {
-            server.websocket_attempts() > attempts && server.connections("chatRoom", "lobby") == 1
+            server.websocket_attempts() > attempts && server.connections(ChatRoom, "lobby") == 1
         })
         .await;
         until(10, "connected again", || {
@@ -138,7 +170,7 @@ fn chat_status_shows_connected_rejected_and_reconnected() {
         owner.cleanup();
         rejected_owner.cleanup();
         until(10, "closed on unmount", || {
-            server.connections("chatRoom", "lobby") == 0
+            server.connections(ChatRoom, "lobby") == 0
         })
         .await;
     });

@@ -23,6 +23,8 @@ pub trait Counter {
     fn conn_count() -> i64;
     #[event]
     fn new_count(count: i64);
+    #[event(name = "newCount")]
+    fn new_count_as_text(count: String);
 }
 
 /// The counter again, declared with a create input (the server ignores it).
@@ -30,6 +32,14 @@ pub trait Counter {
 pub trait CounterWithInput {
     type Input = Value;
     fn conn_count() -> i64;
+}
+
+/// The counter again, with params (the server ignores them) and its `disconnectMe` action.
+#[rivet_core::actor(name = "counter")]
+pub trait CounterWithParams {
+    type Params = Value;
+    fn disconnect_me() -> bool;
+    fn get_count() -> i64;
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -171,6 +181,44 @@ fn typed_actions_events_and_action_hook() {
     });
 }
 
+/// An event payload that does not match its declaration shows in the hook's `error` (and is
+/// not passed to the handler); the connection stays up.
+#[test]
+fn a_mismatched_event_payload_shows_in_the_hooks_error() {
+    run(async {
+        let client = client();
+        let key = unique_key("leptos-event-mismatch");
+        create_counter(&client, &key).await;
+        let (owner, (counter, seen)) = mount(&client, || {
+            let counter = use_actor(Counter, key.as_str());
+            let seen = RwSignal::new(Vec::<String>::new());
+            use_event(&counter, Counter::NEW_COUNT_AS_TEXT, move |n| {
+                seen.update(|s| s.push(n))
+            });
+            (counter, seen)
+        });
+        until(25, "subscribed", || {
+            counter
+                .connection()
+                .is_some_and(|c| c.listener_count() >= 1)
+        })
+        .await;
+        counter.increment(1).await.unwrap();
+        until(10, "the decode error in error()", || {
+            counter.error().get_untracked().is_some()
+        })
+        .await;
+        let error = counter.error().get_untracked().unwrap().to_string();
+        assert!(
+            error.contains("newCount") && error.contains("String"),
+            "{error}"
+        );
+        assert!(seen.get_untracked().is_empty());
+        assert_eq!(counter.status().get_untracked(), ConnStatus::Connected);
+        owner.cleanup();
+    });
+}
+
 #[derive(Clone)]
 struct Theme(&'static str);
 
@@ -286,6 +334,53 @@ fn a_params_function_reaches_stateless_calls() {
         assert!(history.is_ok(), "stateless call rejected: {history:?}");
         let sent = chat.send_message("hi".into()).await.unwrap();
         assert_eq!(sent.user.as_deref(), Some("ada"));
+        owner.cleanup();
+    });
+}
+
+/// With a params function the hook's stateless handle follows the connection: after a
+/// reconnect (which calls the function again) it carries the new value, so a refreshed
+/// token reaches stateless calls too.
+#[test]
+fn the_handle_follows_a_params_function_across_reconnects() {
+    run(async {
+        let client = client();
+        let key = unique_key("leptos-params-refresh");
+        create_counter(&client, &key).await;
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (owner, counter) = mount(&client, || {
+            let key = key.clone();
+            let calls = calls.clone();
+            use_actor_with(move || {
+                let calls = calls.clone();
+                ActorOptions::new(CounterWithParams, key.as_str()).params_fn(&"gen", move || {
+                    let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async move { Ok(json!({ "token": format!("token-{n}") })) }
+                })
+            })
+        });
+        let token_of_handle = move || {
+            counter.handle().and_then(|h| {
+                h.params()
+                    .and_then(|p| p["token"].as_str().map(str::to_owned))
+            })
+        };
+        until(20, "connected", || counter.is_connected().get_untracked()).await;
+        until(5, "the handle has the params", || {
+            token_of_handle().is_some()
+        })
+        .await;
+        let first = token_of_handle().unwrap();
+        // The server closes the socket (close 1000); the connection reconnects, calling the
+        // params function again. The answer may be lost with the socket.
+        let _ = counter.disconnect_me().await;
+        until(20, "the handle has fresh params", || {
+            token_of_handle().is_some_and(|token| token != first)
+        })
+        .await;
+        assert!(counter.is_connected().get_untracked());
+        let handle = counter.handle().unwrap();
+        assert!(handle.get_count().await.is_ok());
         owner.cleanup();
     });
 }

@@ -3,7 +3,10 @@
 //! milliseconds.
 //!
 //! [`FakeServer`] serves actors you define with Rust closures, or typed by an
-//! `#[rivet_core::actor]` declaration, on `127.0.0.1:<free port>`. It speaks the client
+//! `#[rivet_core::actor]` declaration, on `127.0.0.1:<free port>`
+//! (`FakeServerBuilder::start`, native targets), or in memory with no socket at all
+//! ([`FakeServerBuilder::in_memory`], native and the browser: its clients, from
+//! [`FakeServer::client`], reach it through `rivet-client`'s `test-transport`). It speaks the client
 //! protocol of RivetKit 2.3.19 in JSON, CBOR and BARE (metadata, the REST actors API, gateway
 //! routes by key and by id, HTTP actions, WebSocket connections with actions, subscriptions,
 //! events and errors), so the real client talks to it unchanged. Its controls drop
@@ -54,19 +57,39 @@
 //! # });
 //! ```
 //!
+//! In the browser (wasm32, e.g. `wasm-bindgen-test` in headless Chromium) only the in-memory
+//! server exists:
+//!
+//! ```
+//! # use rivet_testing::{FakeActor, FakeServer};
+//! let server = FakeServer::builder()
+//!     .actor(FakeActor::new("echo").action("echo", |_, args| Ok(args.into())))
+//!     .in_memory()
+//!     .unwrap();
+//! let client = server.client().unwrap(); // give it to `provide_rivet` / the hooks
+//! ```
+//!
+//! Time: on native targets the in-memory server runs on the client's own tokio clock, so a
+//! `#[tokio::test(start_paused = true)]` pauses and advances everything, connect delays and
+//! the client's backoff and timeouts included. The loopback server runs on its own thread and
+//! real time: there `PausedClock::pause()` (native) stops the test's clock without tokio's
+//! auto-advance, so awaiting the server over a socket fires no deadline early and
+//! `clock.advance(delay)` skips a reconnect backoff. In the browser time is the page's:
+//! nothing can be paused.
+//!
 //! Where the fake differs from a real server is listed in the crate's README.
-// The crate is empty on wasm32 until the browser's in-memory transport exists: the links of
-// the docs above only resolve in the native build.
-#![cfg_attr(target_arch = "wasm32", allow(rustdoc::broken_intra_doc_links))]
 
-#[cfg(not(target_arch = "wasm32"))]
 mod actor;
 #[cfg(not(target_arch = "wasm32"))]
+mod clock;
+mod memory;
+mod protocol;
 mod server;
 #[cfg(not(target_arch = "wasm32"))]
+mod tcp;
 mod wire;
 
-#[cfg(not(target_arch = "wasm32"))]
 pub use actor::{ActorError, Create, Ctx, FakeActor};
 #[cfg(not(target_arch = "wasm32"))]
+pub use clock::{ClockError, PausedClock};
 pub use server::{FakeServer, FakeServerBuilder, FakeServerError};

@@ -6,7 +6,6 @@
 //! codec bug in the client cannot hide behind a shared encoder.
 
 use serde_json::{json, Map, Value};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::ActorError;
 
@@ -16,6 +15,15 @@ pub(crate) enum Wire {
     Json,
     Cbor,
     Bare,
+}
+
+/// A message the server sends on a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// JSON.
+    Text(String),
+    /// CBOR and BARE.
+    Binary(Vec<u8>),
 }
 
 /// The BARE protocol version written.
@@ -52,28 +60,28 @@ impl Wire {
         }
     }
 
-    pub(crate) fn init(self, actor_id: &str, connection_id: &str) -> Message {
+    pub(crate) fn init(self, actor_id: &str, connection_id: &str) -> Frame {
         match self {
             Wire::Bare => {
                 let mut w = bare_writer();
                 bare_uint(&mut w, 0);
                 bare_str(&mut w, actor_id);
                 bare_str(&mut w, connection_id);
-                Message::binary(w)
+                Frame::Binary(w)
             }
             _ => self.tree(json!({"body": {"tag": "Init", "val": {
                 "actorId": actor_id, "connectionId": connection_id}}})),
         }
     }
 
-    pub(crate) fn action_response(self, id: u64, output: &Value) -> Message {
+    pub(crate) fn action_response(self, id: u64, output: &Value) -> Frame {
         match self {
             Wire::Bare => {
                 let mut w = bare_writer();
                 bare_uint(&mut w, 2);
                 bare_uint(&mut w, id);
                 bare_data(&mut w, &cbor(output));
-                Message::binary(w)
+                Frame::Binary(w)
             }
             Wire::Json => self.tree(json!({"body": {"tag": "ActionResponse", "val": {
                 "id": ["$BigInt", id.to_string()], "output": output}}})),
@@ -82,7 +90,7 @@ impl Wire {
         }
     }
 
-    pub(crate) fn event(self, name: &str, args: &[Value]) -> Message {
+    pub(crate) fn event(self, name: &str, args: &[Value]) -> Frame {
         let args = Value::Array(args.to_vec());
         match self {
             Wire::Bare => {
@@ -90,14 +98,14 @@ impl Wire {
                 bare_uint(&mut w, 3);
                 bare_str(&mut w, name);
                 bare_data(&mut w, &cbor(&args));
-                Message::binary(w)
+                Frame::Binary(w)
             }
             _ => self.tree(json!({"body": {"tag": "Event", "val": {"name": name, "args": args}}})),
         }
     }
 
     /// An `Error` message: for action `action_id`, or for the connection when `None`.
-    pub(crate) fn error(self, action_id: Option<u64>, error: &ActorError) -> Message {
+    pub(crate) fn error(self, action_id: Option<u64>, error: &ActorError) -> Frame {
         match self {
             Wire::Bare => {
                 let mut w = bare_writer();
@@ -114,7 +122,7 @@ impl Wire {
                     None => w.push(0),
                 }
                 w.push(0); // no actor specifier
-                Message::binary(w)
+                Frame::Binary(w)
             }
             _ => {
                 let id = match (self, action_id) {
@@ -213,10 +221,10 @@ impl Wire {
         }
     }
 
-    fn tree(self, value: Value) -> Message {
+    fn tree(self, value: Value) -> Frame {
         match self {
-            Wire::Json => Message::text(value.to_string()),
-            _ => Message::binary(cbor(&value)),
+            Wire::Json => Frame::Text(value.to_string()),
+            _ => Frame::Binary(cbor(&value)),
         }
     }
 }

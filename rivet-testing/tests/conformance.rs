@@ -1,6 +1,7 @@
 //! Conformance: the same client scenarios against the real RivetKit 2.3.19 server
 //! (`tests/server/server.mjs`) and against the fake (the same actors, `common/mod.rs`), in
-//! every encoding. Each scenario records what the client saw; the records must be equal, so
+//! every encoding, and against the fake in memory (the client's `test-transport`, as in the
+//! browser). Each scenario records what the client saw; the records must be equal, so
 //! the fake cannot drift from the server on what apps rely on: typed actions, events,
 //! params, errors, keys, create input and status transitions.
 
@@ -9,21 +10,36 @@
 mod common;
 
 use common::{
-    client_for, shared_fake, unique_key, within, Chat, ChatActions, ChatParams, Counter,
-    CounterActions,
+    client_for, shared_fake, shared_memory_fake, unique_key, within, Chat, ChatActions, ChatParams,
+    Counter, CounterActions,
 };
 use futures::StreamExt;
-use rivet_core::{ConnStatus, CreateOptions, Encoding, Error};
+use rivet_core::{Client, ConnStatus, CreateOptions, Encoding, Error};
 use rivet_test_support::TestServer;
 use serde_json::{json, Value};
 
-/// `(server name, endpoint)` for the real server and the fake.
-type Server = (&'static str, fn() -> String);
+/// `(server name, a client for it in an encoding)` for the real server, the fake on loopback
+/// and the fake in memory (through the client's test transport).
+type Server = (&'static str, fn(Encoding) -> Client);
 
-fn servers() -> [Server; 2] {
+fn servers() -> [Server; 3] {
     [
-        ("real", || TestServer::shared().endpoint()),
-        ("fake", || shared_fake().endpoint()),
+        ("real", |encoding| {
+            client_for(&TestServer::shared().endpoint(), encoding)
+        }),
+        ("fake", |encoding| {
+            client_for(&shared_fake().endpoint(), encoding)
+        }),
+        ("memory", |encoding| {
+            Client::from_config(
+                shared_memory_fake()
+                    .client_config()
+                    .encoding(encoding)
+                    .build()
+                    .unwrap(),
+            )
+            .unwrap()
+        }),
     ]
 }
 
@@ -49,7 +65,7 @@ fn seen_err(err: &Error) -> String {
 /// Runs `scenario` against both servers and checks they saw the same; returns what they saw.
 async fn conform<F, Fut>(what: &str, scenario: F) -> Vec<String>
 where
-    F: Fn(String, Encoding) -> Fut,
+    F: Fn(fn(Encoding) -> Client, Encoding) -> Fut,
     Fut: std::future::Future<Output = Vec<String>>,
 {
     // One scenario at a time: the real server (one engine on a busy machine) answered late
@@ -57,15 +73,16 @@ where
     static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _turn = ONE_AT_A_TIME.lock().await;
     let mut records = Vec::new();
-    for (server, endpoint) in servers() {
-        if std::env::var("CONFORMANCE_ONLY").is_ok_and(|only| only != server) {
+    for (server, client) in servers() {
+        // `CONFORMANCE_ONLY=fake,memory` compares those two only.
+        if std::env::var("CONFORMANCE_ONLY").is_ok_and(|only| !only.split(',').any(|s| s == server))
+        {
             continue;
         }
-        let endpoint = endpoint();
         let mut record = Vec::new();
         for encoding in Encoding::ALL {
             let what = format!("{what} against the {server} server in {encoding}");
-            let seen = within(180, &what, scenario(endpoint.clone(), encoding)).await;
+            let seen = within(180, &what, scenario(client, encoding)).await;
             record.extend(seen.into_iter().map(|s| format!("{encoding}: {s}")));
         }
         records.push((server, record));
@@ -73,27 +90,30 @@ where
     if records.len() < 2 {
         return records.pop().map(|(_, record)| record).unwrap_or_default();
     }
-    let (real, fake) = (&records[0].1, &records[1].1);
-    let differences: Vec<_> = real
-        .iter()
-        .zip(fake)
-        .filter(|(r, f)| r != f)
-        .map(|(r, f)| format!("real: {r}\n fake: {f}"))
-        .collect();
-    assert!(
-        differences.is_empty() && real.len() == fake.len(),
-        "{what}: the fake differs from the real server:\n{}\n(real {} records, fake {})",
-        differences.join("\n"),
-        real.len(),
-        fake.len()
-    );
-    real.clone()
+    let (first, reference) = (records[0].0, &records[0].1);
+    for (other, record) in &records[1..] {
+        let differences: Vec<_> = reference
+            .iter()
+            .zip(record)
+            .filter(|(r, f)| r != f)
+            .map(|(r, f)| format!("{first}: {r}\n {other}: {f}"))
+            .collect();
+        assert!(
+            differences.is_empty() && reference.len() == record.len(),
+            "{what}: the {other} server differs from the {first} one:\n{}\n({first} {} \
+             records, {other} {})",
+            differences.join("\n"),
+            reference.len(),
+            record.len()
+        );
+    }
+    reference.clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_actions_stateless_and_connected() {
-    let seen = conform("typed actions", |endpoint, encoding| async move {
-        let counter = client_for(&endpoint, encoding).get_or_create(Counter, unique_key("typed"));
+    let seen = conform("typed actions", |client, encoding| async move {
+        let counter = client(encoding).get_or_create(Counter, unique_key("typed"));
         let mut seen = vec![
             format!("increment {}", counter.increment(5).await.unwrap()),
             format!("get_count {}", counter.get_count().await.unwrap()),
@@ -121,8 +141,8 @@ async fn typed_actions_stateless_and_connected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_broadcast_to_subscribers_and_sent_to_one_connection() {
-    let seen = conform("events", |endpoint, encoding| async move {
-        let counter = client_for(&endpoint, encoding).get_or_create(Counter, unique_key("events"));
+    let seen = conform("events", |client, encoding| async move {
+        let counter = client(encoding).get_or_create(Counter, unique_key("events"));
         let live = counter.connect().unwrap();
         let mut counts = live.events(Counter::NEW_COUNT);
         let mut direct = live.untyped().events("direct");
@@ -160,8 +180,8 @@ async fn events_broadcast_to_subscribers_and_sent_to_one_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn params_accepted_and_rejected() {
-    let seen = conform("params", |endpoint, encoding| async move {
-        let client = client_for(&endpoint, encoding);
+    let seen = conform("params", |client, encoding| async move {
+        let client = client(encoding);
         let key = unique_key("params");
         let params = |token: &str| ChatParams {
             token: token.to_owned(),
@@ -207,9 +227,8 @@ async fn params_accepted_and_rejected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_errors_keep_group_code_and_metadata() {
-    let seen = conform("errors", |endpoint, encoding| async move {
-        let counter =
-            client_for(&endpoint, encoding).get_or_create("counter", unique_key("errors"));
+    let seen = conform("errors", |client, encoding| async move {
+        let counter = client(encoding).get_or_create("counter", unique_key("errors"));
         let mut seen = Vec::new();
         for action in ["boom", "boomPlain", "crash", "noSuchAction"] {
             let err = counter.action::<Value>(action, ()).await.unwrap_err();
@@ -238,8 +257,8 @@ async fn user_errors_keep_group_code_and_metadata() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_and_create_input() {
-    let seen = conform("keys", |endpoint, encoding| async move {
-        let client = client_for(&endpoint, encoding);
+    let seen = conform("keys", |client, encoding| async move {
+        let client = client(encoding);
         let base = unique_key("keys");
         let mut seen = Vec::new();
         // Plain, several parts, with `,` (resolved through the REST API), with `/`.
@@ -278,8 +297,8 @@ async fn keys_and_create_input() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_connecting_connected_then_reconnects_after_a_disconnect() {
-    let seen = conform("status", |endpoint, encoding| async move {
-        let counter = client_for(&endpoint, encoding).get_or_create(Counter, unique_key("status"));
+    let seen = conform("status", |client, encoding| async move {
+        let counter = client(encoding).get_or_create(Counter, unique_key("status"));
         let live = counter.connect().unwrap();
         let mut states = live.states();
         live.ready().await.unwrap();

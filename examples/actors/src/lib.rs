@@ -14,6 +14,9 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "fake")]
+pub mod fake;
+
 /// A counter shared by everyone who addresses the same key.
 #[rivet_core::actor]
 pub trait Counter {

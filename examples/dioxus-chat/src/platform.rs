@@ -27,7 +27,8 @@ pub fn setting(_query: &str, var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.is_empty())
 }
 
-/// Starts the app with the renderer the build selected.
+/// Starts the app with the renderer the build selected (`--features desktop` on desktop; the
+/// web renderer on wasm32).
 #[cfg(any(target_arch = "wasm32", feature = "web", feature = "desktop"))]
 pub fn launch(app: fn() -> Element) {
     #[cfg(all(feature = "desktop", not(target_arch = "wasm32")))]

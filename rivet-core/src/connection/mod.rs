@@ -322,7 +322,7 @@ impl Drop for Lifetime {
 ///   matches the registered listeners.
 /// * **Errors** are reported at once: in [`state`](Self::state)'s `last_error` and to
 ///   [`on_error`](Self::on_error) callbacks, including connection-level errors the server
-///   sends while the socket stays open.
+///   sends while the socket stays open and event payloads a typed listener could not decode.
 ///
 /// ```no_run
 /// # async fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
@@ -628,17 +628,19 @@ impl ActorConnection {
     }
 
     /// Reports an error found outside the driver (a typed event payload that does not
-    /// decode) the way the driver reports its own: to the log and the `on_error` callbacks.
+    /// decode) the way the driver reports its own: to the log, the state's `last_error` and
+    /// the `on_error` callbacks. The socket stays open.
     pub(crate) fn error_reporter(
         &self,
     ) -> impl Fn(&Error) + runtime::MaybeSend + runtime::MaybeSync + 'static {
-        let hooks = Arc::downgrade(&self.shared.hooks);
-        let description = self.shared.description.clone();
+        let shared = Arc::downgrade(&self.shared);
         move |error: &Error| {
-            tracing::warn!(actor = %description, %error, "event payload rejected");
-            if let Some(hooks) = hooks.upgrade() {
-                hooks.error(error);
-            }
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            tracing::warn!(actor = %shared.description, %error, "event payload rejected");
+            shared.update_state(|s| s.last_error = Some(error.clone()));
+            shared.hooks.error(error);
         }
     }
 

@@ -54,8 +54,10 @@ pub struct ConnectionState {
     /// 0 before the first and while connected). A socket that drops before it proved
     /// healthy counts as a failed attempt (see [`ReconnectPolicy`](crate::ReconnectPolicy)).
     pub attempt: u32,
-    /// The error that ended the last socket or attempt, or a connection-level error the
-    /// server reported while the socket stays open (set at once); `None` after each `Init`.
+    /// The error that ended the last socket or attempt, a connection-level error the server
+    /// reported while the socket stays open, or an event payload that a typed listener
+    /// ([`typed::Connection::on`](crate::typed::Connection::on)) could not decode (set at
+    /// once; the socket stays open); `None` after each `Init`.
     pub last_error: Option<Error>,
     /// When `Disconnected`: how long until the next attempt.
     pub next_retry_in: Option<Duration>,

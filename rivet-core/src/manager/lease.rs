@@ -116,6 +116,21 @@ impl Lease {
         &self.handle
     }
 
+    /// Whether this lease's params come from a params function (`params_fn`), so that
+    /// [`stateless_handle`](Self::stateless_handle) calls it and its value may change
+    /// between reconnects.
+    ///
+    /// ```no_run
+    /// # fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
+    /// use rivet_core::manager::ActorOptions;
+    /// let lease = client.manager().acquire(ActorOptions::new("counter", "demo"))?;
+    /// assert!(!lease.has_params_fn());
+    /// # Ok(()) }
+    /// ```
+    pub fn has_params_fn(&self) -> bool {
+        self.params_fn.is_some()
+    }
+
     /// The stateless handle with the params this lease connects with: the static params, or
     /// the value the params function produces now (called on every use, so a refreshed
     /// token is picked up). Fails with the params function's error.

@@ -2,6 +2,8 @@
 //!
 //! `native` uses reqwest and tokio-tungstenite; `web` (wasm32) uses the browser's fetch and
 //! WebSocket through gloo-net. The rest of the crate only sees the types in this module.
+//! With the `test-transport` feature, a config may replace both by an in-memory
+//! `test_transport::Transport`.
 
 use std::time::Duration;
 
@@ -10,7 +12,9 @@ mod native;
 #[cfg(not(target_arch = "wasm32"))]
 mod native_ws;
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use native::{check_certificate, HttpClient};
+pub(crate) use native::check_certificate;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native::HttpClient as PlatformHttpClient;
 
 #[cfg(target_arch = "wasm32")]
 mod web;
@@ -19,7 +23,21 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 pub(crate) use crate::tls::check_der_sequence as check_certificate;
 #[cfg(target_arch = "wasm32")]
-pub(crate) use web::HttpClient;
+pub(crate) use web::HttpClient as PlatformHttpClient;
+
+// Without the `test-transport` feature the platform's client is the client: nothing of the
+// test seam is compiled in.
+#[cfg(not(feature = "test-transport"))]
+pub(crate) use platform_connect_websocket as connect_websocket;
+#[cfg(not(feature = "test-transport"))]
+pub(crate) use PlatformHttpClient as HttpClient;
+
+// In-memory transports for tests (feature `test-transport`), public as
+// `rivet_core::test_transport`.
+#[cfg(feature = "test-transport")]
+pub mod test_transport;
+#[cfg(feature = "test-transport")]
+pub(crate) use test_transport::{connect_websocket, HttpClient};
 
 /// An HTTP method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +185,6 @@ pub(crate) struct WsSocket {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use native_ws::connect_websocket;
+pub(crate) use native_ws::connect_websocket as platform_connect_websocket;
 #[cfg(target_arch = "wasm32")]
-pub(crate) use web::connect_websocket;
+pub(crate) use web::connect_websocket as platform_connect_websocket;

@@ -116,10 +116,39 @@ pub fn start_fake() -> FakeServer {
         .unwrap()
 }
 
+/// The same fake twice: on loopback, and in memory (through the client's test transport).
+pub fn both_fakes() -> [FakeServer; 2] {
+    let in_memory = FakeServer::builder()
+        .actor(counter())
+        .actor(chat_room())
+        .actor(with_input())
+        .in_memory()
+        .unwrap();
+    [start_fake(), in_memory]
+}
+
 /// One fake server for the whole test binary.
 pub fn shared_fake() -> &'static FakeServer {
     static FAKE: OnceLock<FakeServer> = OnceLock::new();
     FAKE.get_or_init(start_fake)
+}
+
+/// One in-memory fake server (no socket) with every actor above, for the whole test binary.
+pub fn shared_memory_fake() -> &'static FakeServer {
+    static FAKE: OnceLock<FakeServer> = OnceLock::new();
+    FAKE.get_or_init(|| {
+        FakeServer::builder()
+            .actor(counter())
+            .actor(chat_room())
+            .actor(with_input())
+            .in_memory()
+            .unwrap()
+    })
+}
+
+/// A client for `server` (on loopback or in memory) in `encoding`.
+pub fn client_of(server: &FakeServer, encoding: Encoding) -> Client {
+    Client::from_config(server.client_config().encoding(encoding).build().unwrap()).unwrap()
 }
 
 /// A client for `endpoint` in `encoding`.

@@ -1,5 +1,7 @@
 //! Browser tests of `rivet-core`, in `tests/`: `wasm-bindgen-test` suites that run in headless
-//! Chromium against a real RivetKit 2.3.19 server. Nothing in this library.
+//! Chromium against a real RivetKit 2.3.19 server, and `tests/fake_server.rs`, the
+//! `rivet-client-testing` recipe: a Leptos component against the fake server in memory (no
+//! server needed). Nothing in this library.
 //!
 //! Run them with `scripts/test.sh` (step "browser tests"), which starts the server with the
 //! `rivet-test-server` bin of `tests/support`, passes its endpoints to the build as
