@@ -131,7 +131,7 @@ fn crate_paths(code: &str) -> Vec<(usize, String)> {
     found
 }
 
-/// `Name` → the module `lib.rs` re-exports it from (`pub use module::{Name, …}`).
+/// `name` → the module `lib.rs` re-exports it from (`pub use module::{Name, …}`).
 fn reexports(lib: &str) -> BTreeMap<String, String> {
     let mut map = BTreeMap::new();
     for statement in lib.split(';') {
@@ -143,7 +143,7 @@ fn reexports(lib: &str) -> BTreeMap<String, String> {
         let items = path[module.len()..].trim_start_matches("::");
         for name in items
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .filter(|n| n.starts_with(|c: char| c.is_ascii_uppercase()))
+            .filter(|n| !n.is_empty())
         {
             map.insert(name.to_owned(), module.to_owned());
         }
@@ -187,11 +187,8 @@ fn import_graph() -> BTreeMap<(String, String), BTreeSet<String>> {
         }
         let source = std::fs::read_to_string(&file).expect("read source");
         for (line, name) in crate_paths(&strip_comments_and_strings(&source)) {
-            let to = if name.starts_with(|c: char| c.is_ascii_uppercase()) {
-                reexports.get(&name).cloned().unwrap_or(name)
-            } else {
-                name
-            };
+            // `crate::Error` or `crate::test_transport`: the module lib.rs re-exports it from.
+            let to = reexports.get(&name).cloned().unwrap_or(name);
             if to != from {
                 graph
                     .entry((from.clone(), to))
