@@ -87,7 +87,7 @@ mod protocol;
 mod server;
 #[cfg(not(target_arch = "wasm32"))]
 mod tcp;
-mod wire;
+pub mod wire;
 
 pub use actor::{ActorError, Create, Ctx, FakeActor};
 #[cfg(not(target_arch = "wasm32"))]

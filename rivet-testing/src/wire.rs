@@ -2,24 +2,53 @@
 //! fake server reads (action requests, subscriptions, HTTP action bodies) and writes (`Init`,
 //! action responses, events, errors).
 //!
-//! Written from the protocol notes (`docs/protocol.md`), not with `rivet-core`'s codec, so a
-//! codec bug in the client cannot hide behind a shared encoder.
+//! Public so that tests can build their own misbehaving servers (a gateway that answers
+//! late, drops sockets, or sends frames a real server never would) on the same encoder as
+//! [`FakeServer`](crate::FakeServer). Written from the protocol notes, not with the client's
+//! codec, so a codec bug in the client cannot hide behind a shared encoder.
+//!
+//! ```
+//! use rivet_testing::wire::{ClientMessage, Frame, Wire};
+//!
+//! // What a client's `increment(5)` looks like in JSON, and the answer a server sends.
+//! let request = br#"{"body":{"tag":"ActionRequest","val":{"id":1,"name":"increment","args":[5]}}}"#;
+//! let Some(ClientMessage::Action { id, name, args }) = Wire::Json.decode_client(request) else {
+//!     panic!("not an action");
+//! };
+//! assert_eq!((id, name.as_str(), args), (1, "increment", vec![serde_json::json!(5)]));
+//! let answer = Wire::Json.action_response(id, &serde_json::json!(5));
+//! assert!(matches!(answer, Frame::Text(text) if text.contains("ActionResponse")));
+//! ```
 
 use serde_json::{json, Map, Value};
 
 use crate::ActorError;
 
-/// One of the protocol's three encodings.
+/// One of the protocol's three encodings, as a server writes and reads them.
+///
+/// ```
+/// use rivet_testing::wire::Wire;
+/// assert_eq!(Wire::from_name("bare"), Wire::Bare);
+/// assert_eq!(Wire::Cbor.content_type(), "application/octet-stream");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Wire {
+pub enum Wire {
+    /// JSON text frames and bodies (`$`-tagged values as sent).
     Json,
+    /// CBOR binary frames and bodies.
     Cbor,
+    /// BARE (protocol version 4) with CBOR payloads.
     Bare,
 }
 
-/// A message the server sends on a connection.
+/// A message the server sends on a connection: a text frame in JSON, a binary one otherwise.
+///
+/// ```
+/// use rivet_testing::wire::{Frame, Wire};
+/// assert!(matches!(Wire::Bare.init("actor", "conn"), Frame::Binary(_)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Frame {
+pub enum Frame {
     /// JSON.
     Text(String),
     /// CBOR and BARE.
@@ -29,23 +58,40 @@ pub(crate) enum Frame {
 /// The BARE protocol version written.
 const BARE_VERSION: u16 = 4;
 
-/// A message a client sent on a connection.
+/// A message a client sent on a connection, decoded by [`Wire::decode_client`].
+///
+/// ```
+/// use rivet_testing::wire::{ClientMessage, Wire};
+/// let subscribe = br#"{"body":{"tag":"SubscriptionRequest","val":{"eventName":"newCount","subscribe":true}}}"#;
+/// assert_eq!(
+///     Wire::Json.decode_client(subscribe),
+///     Some(ClientMessage::Subscription { event: "newCount".into(), subscribe: true })
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum ClientMessage {
+pub enum ClientMessage {
+    /// `ActionRequest`.
     Action {
+        /// The id the client chose.
         id: u64,
+        /// The action's name.
         name: String,
+        /// The arguments, spread as the server spreads them (compat tags left as sent).
         args: Vec<Value>,
     },
+    /// `SubscriptionRequest`.
     Subscription {
+        /// The event's name.
         event: String,
+        /// Subscribe (`true`) or unsubscribe.
         subscribe: bool,
     },
 }
 
 impl Wire {
-    /// From `json` / `cbor` / `bare`; anything else is JSON, as on the server.
-    pub(crate) fn from_name(name: &str) -> Self {
+    /// From `json` / `cbor` / `bare` (the `rivet_encoding.*` subprotocol or the
+    /// `x-rivet-encoding` header); anything else is JSON, as on the server.
+    pub fn from_name(name: &str) -> Self {
         match name {
             "cbor" => Wire::Cbor,
             "bare" => Wire::Bare,
@@ -53,14 +99,16 @@ impl Wire {
         }
     }
 
-    pub(crate) fn content_type(self) -> &'static str {
+    /// The `content-type` of a body in this encoding.
+    pub fn content_type(self) -> &'static str {
         match self {
             Wire::Json => "application/json",
             Wire::Cbor | Wire::Bare => "application/octet-stream",
         }
     }
 
-    pub(crate) fn init(self, actor_id: &str, connection_id: &str) -> Frame {
+    /// An `Init` message with the given actor and connection ids.
+    pub fn init(self, actor_id: &str, connection_id: &str) -> Frame {
         match self {
             Wire::Bare => {
                 let mut w = bare_writer();
@@ -74,7 +122,8 @@ impl Wire {
         }
     }
 
-    pub(crate) fn action_response(self, id: u64, output: &Value) -> Frame {
+    /// An `ActionResponse` to action `id` with `output`.
+    pub fn action_response(self, id: u64, output: &Value) -> Frame {
         match self {
             Wire::Bare => {
                 let mut w = bare_writer();
@@ -90,7 +139,8 @@ impl Wire {
         }
     }
 
-    pub(crate) fn event(self, name: &str, args: &[Value]) -> Frame {
+    /// An `Event` message `name` with `args`.
+    pub fn event(self, name: &str, args: &[Value]) -> Frame {
         let args = Value::Array(args.to_vec());
         match self {
             Wire::Bare => {
@@ -105,7 +155,7 @@ impl Wire {
     }
 
     /// An `Error` message: for action `action_id`, or for the connection when `None`.
-    pub(crate) fn error(self, action_id: Option<u64>, error: &ActorError) -> Frame {
+    pub fn error(self, action_id: Option<u64>, error: &ActorError) -> Frame {
         match self {
             Wire::Bare => {
                 let mut w = bare_writer();
@@ -138,7 +188,7 @@ impl Wire {
     }
 
     /// The body of a successful HTTP action.
-    pub(crate) fn http_action_response(self, output: &Value) -> Vec<u8> {
+    pub fn http_action_response(self, output: &Value) -> Vec<u8> {
         match self {
             Wire::Json => json!({"output": output}).to_string().into_bytes(),
             Wire::Cbor => cbor(&json!({"output": output})),
@@ -151,7 +201,7 @@ impl Wire {
     }
 
     /// The body of a failed HTTP action (an actor error, in the request's encoding).
-    pub(crate) fn http_error(self, error: &ActorError) -> Vec<u8> {
+    pub fn http_error(self, error: &ActorError) -> Vec<u8> {
         match self {
             Wire::Json => Value::Object(error_map(error)).to_string().into_bytes(),
             Wire::Cbor => cbor(&Value::Object(error_map(error))),
@@ -169,7 +219,7 @@ impl Wire {
 
     /// The arguments of an HTTP action: an array is spread, null or missing is none, anything
     /// else is one argument (as on the server). `None` if the body is not a request.
-    pub(crate) fn http_action_args(self, body: &[u8]) -> Option<Vec<Value>> {
+    pub fn http_action_args(self, body: &[u8]) -> Option<Vec<Value>> {
         let args = match self {
             Wire::Json if body.is_empty() => Value::Null,
             Wire::Json => serde_json::from_slice::<Value>(body)
@@ -192,7 +242,7 @@ impl Wire {
     }
 
     /// Decodes a client → server message; `None` if it is not one.
-    pub(crate) fn decode_client(self, bytes: &[u8]) -> Option<ClientMessage> {
+    pub fn decode_client(self, bytes: &[u8]) -> Option<ClientMessage> {
         match self {
             Wire::Json => tree_message(serde_json::from_slice(bytes).ok()?),
             Wire::Cbor => tree_message(ciborium::de::from_reader(bytes).ok()?),

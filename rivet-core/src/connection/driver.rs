@@ -19,7 +19,7 @@ use super::close::{self, Next};
 use super::events::Event;
 use super::{Command, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Shared};
 use crate::handle::{ActorHandle, Target};
-use crate::protocol::{self, Payload, ToClient, ToClientRaw, ToServer, WireFrame};
+use crate::protocol::{self, Payload, ToClientRaw, WireFrame};
 use crate::runtime::{self, BoxFuture};
 use crate::tracker::ConnectionGuard;
 use crate::transport::{self, WsIn, WsOut, WsSink, WsSocket};
@@ -298,12 +298,9 @@ impl Driver {
         removed.sort_unstable();
         for (names, subscribe) in [(removed, false), (added, true)] {
             for name in names {
-                let message = ToServer::SubscriptionRequest {
-                    event_name: name.clone(),
-                    subscribe,
-                };
-                if let Ok(frame) = encode(&message, encoding) {
-                    frames.push(frame);
+                if let Ok(frame) = protocol::encode_subscription_request(name, subscribe, encoding)
+                {
+                    frames.push(ws_out(frame));
                 }
             }
         }
@@ -901,8 +898,10 @@ async fn open_socket(
                 }))
             }
         };
-        match protocol::decode_to_client(&bytes, encoding) {
-            Ok(ToClient::Init {
+        // The raw decoder: actions and events before `Init` are not revived just to be
+        // ignored (and the tree decoder stays out of the browser bundle).
+        match protocol::decode_to_client_raw(&bytes, encoding) {
+            Ok(ToClientRaw::Init {
                 actor_id,
                 connection_id,
             }) => {
@@ -912,11 +911,18 @@ async fn open_socket(
                     connection_id,
                 })
             }
-            Ok(ToClient::Error(body)) if body.action_id.is_none() => {
+            Ok(ToClientRaw::Error(body)) if body.action_id.is_none() => {
                 connection_error = Some(body);
             }
             Ok(other) => {
-                tracing::debug!(?other, "message before Init ignored");
+                // Named, not printed: printing would revive the payload.
+                let kind = match other {
+                    ToClientRaw::ActionResponse { .. } => "ActionResponse",
+                    ToClientRaw::Event { .. } => "Event",
+                    ToClientRaw::Error(_) => "Error",
+                    ToClientRaw::Init { .. } => "Init",
+                };
+                tracing::debug!(kind, "message before Init ignored");
             }
             Err(err) => return Err(Next::Retry(err)),
         }
@@ -940,10 +946,6 @@ fn subprotocols(encoding: Encoding, params: Option<&Value>) -> Vec<String> {
     protocols
 }
 
-fn encode(message: &ToServer, encoding: Encoding) -> Result<WsOut> {
-    protocol::encode_to_server(message, encoding).map(ws_out)
-}
-
 fn ws_out(frame: WireFrame) -> WsOut {
     match frame {
         WireFrame::Text(text) => WsOut::Text(text),
@@ -963,12 +965,9 @@ const PROBE_ACTION_ID: u64 = 1 << 52;
 fn liveness_probe(encoding: Encoding) -> WsOut {
     #[cfg(target_arch = "wasm32")]
     {
-        let probe = ToServer::ActionRequest {
-            id: PROBE_ACTION_ID,
-            name: "__rivet_liveness_probe".to_owned(),
-            args: Value::Array(Vec::new()),
-        };
-        encode(&probe, encoding).unwrap_or(WsOut::Ping)
+        let args = Payload::empty_list(protocol::Format::of(encoding));
+        protocol::encode_action_request(PROBE_ACTION_ID, "__rivet_liveness_probe", &args, encoding)
+            .map_or(WsOut::Ping, ws_out)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {

@@ -4,6 +4,7 @@
 //! Reading allocates nothing and never trusts a declared length beyond the bytes at hand;
 //! nesting is bounded by [`MAX_DEPTH`].
 
+#[cfg(any(feature = "cbor", feature = "bare", test))]
 use std::borrow::Cow;
 
 /// Deeper items are refused (the decoders use the same bound).
@@ -162,6 +163,7 @@ fn finish(cursor: &Cursor<'_>) -> Result<(), String> {
 /// The entries of the CBOR map `bytes`, as (key, value bytes). `None` when `bytes` is not a
 /// map. Keys that are not text are written out as JSON object keys would be.
 #[allow(clippy::type_complexity)]
+#[cfg(any(feature = "cbor", feature = "bare", test))]
 pub(crate) fn map_entries(bytes: &[u8]) -> Result<Option<Vec<(Cow<'_, str>, &[u8])>>, String> {
     let mut cursor = Cursor { bytes, at: 0 };
     let mut head = cursor.head()?;
@@ -240,6 +242,7 @@ pub(crate) fn text_starts_with_dollar(bytes: &[u8]) -> bool {
 }
 
 /// A map key: definite text borrowed, anything else decoded and written out.
+#[cfg(any(feature = "cbor", feature = "bare", test))]
 fn key_text(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
     let mut cursor = Cursor { bytes, at: 0 };
     let head = cursor.head()?;

@@ -107,25 +107,7 @@ pub fn encode_to_server(msg: &ToServer, encoding: Encoding) -> Result<WireFrame,
         ToServer::SubscriptionRequest {
             event_name,
             subscribe,
-        } => match encoding {
-            Encoding::Json => {
-                serde_json::to_string(&tree::subscription_request(event_name, *subscribe))
-                    .map(WireFrame::Text)
-                    .map_err(|e| Error::encode("JSON ToServer message", e))
-            }
-            Encoding::Cbor => tree::to_bytes(
-                &tree::subscription_request(event_name, *subscribe),
-                encoding,
-                "CBOR ToServer message",
-            )
-            .map(WireFrame::Binary),
-            #[cfg(feature = "bare")]
-            Encoding::Bare => Ok(WireFrame::Binary(schema::encode_subscription_request(
-                event_name, *subscribe,
-            ))),
-            #[cfg(not(feature = "bare"))]
-            Encoding::Bare => Err(encoding.not_compiled()),
-        },
+        } => envelope::encode_subscription_request(event_name, *subscribe, encoding),
     }
 }
 
@@ -326,7 +308,7 @@ pub fn encode_payload<T: Serialize + ?Sized>(
     value: &T,
     encoding: Encoding,
 ) -> Result<Vec<u8>, Error> {
-    Payload::encode(value, Format::of(encoding))
+    Payload::encode(value, Format::of(encoding.require()?))
         .map(|p| p.bytes().to_vec())
         .map_err(|e| Error::encode("payload", e))
 }
@@ -346,7 +328,7 @@ pub fn encode_payload<T: Serialize + ?Sized>(
 /// assert!(decode_payload::<(Bytes, u64)>(text, Encoding::Json).is_err());
 /// ```
 pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8], encoding: Encoding) -> Result<T, Error> {
-    PayloadRef::new(bytes, Format::of(encoding))
+    PayloadRef::new(bytes, Format::of(encoding.require()?))
         .decode()
         .map_err(|e| {
             Error::decode(
@@ -415,6 +397,27 @@ mod tests {
             decode_http_action_response(&hex("04 00 01 05"), Encoding::Bare).unwrap(),
             json!(5)
         );
+    }
+
+    #[test]
+    fn subscription_requests_are_written_as_their_tree_encodes() {
+        for encoding in [Encoding::Json, Encoding::Cbor] {
+            for (name, subscribe) in [("newCount", true), ("a \"quoted\" ü", false), ("", true)] {
+                let sub = ToServer::SubscriptionRequest {
+                    event_name: name.into(),
+                    subscribe,
+                };
+                let tree = tree::to_bytes(
+                    &tree::subscription_request(name, subscribe),
+                    encoding,
+                    "test",
+                )
+                .unwrap();
+                let frame = encode_to_server(&sub, encoding).unwrap();
+                assert_eq!(frame.is_text(), encoding == Encoding::Json);
+                assert_eq!(frame.into_bytes(), tree, "{encoding} {name:?}");
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::cbor_item::{self, write_bool, write_map, write_text, write_uint};
+use super::cbor_item::{write_bool, write_map, write_text, write_uint};
 use super::payload::{Format, Payload, PayloadRef};
 #[cfg(feature = "bare")]
 use super::schema;
@@ -44,13 +44,24 @@ fn in_format(payload: &Payload, encoding: Encoding) -> Result<Cow<'_, Payload>, 
     if payload.format() == format {
         return Ok(Cow::Borrowed(payload));
     }
+    convert(payload, format).map(Cow::Owned)
+}
+
+/// `payload` re-encoded in `format`, through its value.
+#[cfg(all(feature = "json", any(feature = "cbor", feature = "bare")))]
+fn convert(payload: &Payload, format: Format) -> Result<Payload, Error> {
     let value = payload
         .as_ref()
         .to_value()
         .map_err(|e| Error::encode("payload", e))?;
-    Payload::encode(&value, format)
-        .map(Cow::Owned)
-        .map_err(|e| Error::encode("payload", e))
+    Payload::encode(&value, format).map_err(|e| Error::encode("payload", e))
+}
+
+/// With one payload format compiled in, every payload is in it: the other format is the one
+/// missing (and the conversion through a value tree stays out of the build).
+#[cfg(not(all(feature = "json", any(feature = "cbor", feature = "bare"))))]
+fn convert(_payload: &Payload, format: Format) -> Result<Payload, Error> {
+    Err(Error::encode("payload", format.not_compiled()))
 }
 
 /// An `ActionRequest` frame around already encoded arguments.
@@ -97,6 +108,51 @@ pub(crate) fn encode_action_request(
         #[cfg(feature = "bare")]
         Encoding::Bare => Ok(WireFrame::Binary(schema::encode_action_request(
             id, name, args,
+        ))),
+        #[cfg(not(feature = "bare"))]
+        Encoding::Bare => Err(encoding.not_compiled()),
+    }
+}
+
+/// A `SubscriptionRequest` frame, written directly (no JSON tree).
+pub(crate) fn encode_subscription_request(
+    event_name: &str,
+    subscribe: bool,
+    encoding: Encoding,
+) -> Result<WireFrame, Error> {
+    match encoding {
+        Encoding::Json => {
+            let mut out = Vec::with_capacity(96 + event_name.len());
+            out.extend_from_slice(br#"{"body":{"tag":"SubscriptionRequest","val":{"eventName":"#);
+            serde_json::to_writer(&mut out, event_name)
+                .map_err(|e| Error::encode("JSON ToServer message", e))?;
+            out.extend_from_slice(if subscribe {
+                br#","subscribe":true}}}"#
+            } else {
+                br#","subscribe":false}}}"#
+            });
+            String::from_utf8(out)
+                .map(WireFrame::Text)
+                .map_err(|e| Error::encode("JSON ToServer message", e))
+        }
+        Encoding::Cbor => {
+            let mut out = Vec::with_capacity(64 + event_name.len());
+            write_map(&mut out, 1);
+            write_text(&mut out, "body");
+            write_map(&mut out, 2);
+            write_text(&mut out, "tag");
+            write_text(&mut out, "SubscriptionRequest");
+            write_text(&mut out, "val");
+            write_map(&mut out, 2);
+            write_text(&mut out, "eventName");
+            write_text(&mut out, event_name);
+            write_text(&mut out, "subscribe");
+            write_bool(&mut out, subscribe);
+            Ok(WireFrame::Binary(out))
+        }
+        #[cfg(feature = "bare")]
+        Encoding::Bare => Ok(WireFrame::Binary(schema::encode_subscription_request(
+            event_name, subscribe,
         ))),
         #[cfg(not(feature = "bare"))]
         Encoding::Bare => Err(encoding.not_compiled()),
@@ -278,7 +334,10 @@ fn object<'a>(
 ) -> Result<(Fields, Option<&'a [u8]>), Error> {
     let entries = match format {
         Format::Json => json_entries(bytes).map_err(|e| Error::decode(what, e))?,
-        Format::Cbor => cbor_item::map_entries(bytes).map_err(|e| Error::decode(what, e))?,
+        #[cfg(any(feature = "cbor", feature = "bare"))]
+        Format::Cbor => super::cbor_item::map_entries(bytes).map_err(|e| Error::decode(what, e))?,
+        #[cfg(not(any(feature = "cbor", feature = "bare")))]
+        Format::Cbor => return Err(Encoding::Cbor.not_compiled()),
     };
     let Some(entries) = entries else {
         // Not an object: let the tree code name what it is.
@@ -299,9 +358,12 @@ fn object<'a>(
         let value = match format {
             Format::Json => serde_json::from_slice(span)
                 .map_err(|e| Error::decode(what, format_args!("invalid JSON: {e}")))?,
+            #[cfg(any(feature = "cbor", feature = "bare"))]
             Format::Cbor => {
                 super::cbor::decode_document(span).map_err(|e| Error::decode(what, e))?
             }
+            #[cfg(not(any(feature = "cbor", feature = "bare")))]
+            Format::Cbor => return Err(Encoding::Cbor.not_compiled()),
         };
         map.insert(key.into_owned(), value);
     }

@@ -33,7 +33,7 @@ mod wire;
 
 pub(crate) use envelope::{
     decode_http_action_output, decode_to_client_raw, encode_action_request, encode_http_action,
-    encode_http_queue, ToClientRaw,
+    encode_http_queue, encode_subscription_request, ToClientRaw,
 };
 pub(crate) use payload::{Format, Payload, PayloadRef};
 

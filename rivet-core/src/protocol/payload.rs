@@ -9,7 +9,9 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::ser::{self, Impossible};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+#[cfg(any(feature = "cbor", feature = "bare"))]
+use serde::{Deserialize, Deserializer};
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::revive::Revive;
@@ -29,6 +31,25 @@ impl Format {
             Encoding::Json => Format::Json,
             Encoding::Cbor | Encoding::Bare => Format::Cbor,
         }
+    }
+
+    /// Why a payload of this format cannot be written or read: its encodings' cargo features
+    /// are off (`json` for JSON; `cbor` or `bare` for CBOR). Clients never get here (they
+    /// refuse an encoding that is compiled out); the arms that would call the codec are left
+    /// out of such builds, so a browser bundle carries one payload codec per type, not two.
+    #[cold]
+    #[cfg_attr(
+        all(feature = "json", any(feature = "cbor", feature = "bare")),
+        allow(dead_code)
+    )]
+    pub(crate) fn not_compiled(self) -> String {
+        match self {
+            Format::Json => "this build of rivet-core has no JSON payload codec (feature `json`)",
+            Format::Cbor => {
+                "this build of rivet-core has no CBOR payload codec (features `cbor`, `bare`)"
+            }
+        }
+        .to_owned()
     }
 
     /// The encoded `null` (an absent payload).
@@ -74,15 +95,19 @@ impl Payload {
     pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, format: Format) -> Result<Self, String> {
         let mut bytes = Vec::new();
         match format {
+            #[cfg(feature = "json")]
             Format::Json => {
                 serde_json::to_writer(&mut bytes, &Wire(value)).map_err(|e| e.to_string())?
             }
+            #[cfg(any(feature = "cbor", feature = "bare"))]
             Format::Cbor => {
                 ciborium::into_writer(&Wire(value), &mut bytes).map_err(|e| match e {
                     ciborium::ser::Error::Io(e) => e.to_string(),
                     ciborium::ser::Error::Value(msg) => msg,
                 })?
             }
+            #[allow(unreachable_patterns)]
+            other => return Err(other.not_compiled()),
         }
         Ok(Self { format, bytes })
     }
@@ -96,6 +121,16 @@ impl Payload {
             Err(Shape::Single) => Self::encode(&(args,), format),
             Err(Shape::Failed(msg)) => Err(msg),
         }
+    }
+
+    /// An empty argument list (`[]`), without going through a serializer.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn empty_list(format: Format) -> Self {
+        let bytes = match format {
+            Format::Json => b"[]".to_vec(),
+            Format::Cbor => vec![0x80],
+        };
+        Self { format, bytes }
     }
 
     /// A payload copied out of a frame.
@@ -172,12 +207,14 @@ impl<'a> PayloadRef<'a> {
     /// Reads the whole document as `T`, revived.
     fn read<T: DeserializeOwned>(&self) -> Result<T, String> {
         match self.format {
+            #[cfg(feature = "json")]
             Format::Json => {
                 let mut de = serde_json::Deserializer::from_slice(self.bytes);
                 let value = T::deserialize(Revive::new(&mut de)).map_err(|e| e.to_string())?;
                 de.end().map_err(|e| e.to_string())?;
                 Ok(value)
             }
+            #[cfg(any(feature = "cbor", feature = "bare"))]
             Format::Cbor => {
                 let mut rest = self.bytes;
                 let value = ciborium::de::from_reader_with_recursion_limit::<Revived<T>, _>(
@@ -194,19 +231,24 @@ impl<'a> PayloadRef<'a> {
                 }
                 Ok(value.0)
             }
+            #[allow(unreachable_patterns)]
+            other => Err(other.not_compiled()),
         }
     }
 }
 
 /// `T` read through [`Revive`] (ciborium only takes `DeserializeOwned` types).
+#[cfg(any(feature = "cbor", feature = "bare"))]
 struct Revived<T>(T);
 
+#[cfg(any(feature = "cbor", feature = "bare"))]
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Revived<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         T::deserialize(Revive::new(d)).map(Revived)
     }
 }
 
+#[cfg(any(feature = "cbor", feature = "bare"))]
 fn cbor_error(err: ciborium::de::Error<std::io::Error>, len: usize) -> String {
     use ciborium::de::Error as E;
     match err {

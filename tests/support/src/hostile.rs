@@ -45,6 +45,9 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use rivet_testing::wire::{ClientMessage as KitMessage, Frame};
+use rivet_testing::ActorError;
+
 use crate::background::{self, Background};
 
 /// The largest request body the gateway buffers (larger bodies are left unread).
@@ -574,7 +577,8 @@ pub enum ClientMessage {
         id: u64,
         /// The action name.
         name: String,
-        /// The arguments (an array, compat tags left as sent).
+        /// The arguments as an array, spread as the server spreads them (compat tags left
+        /// as sent).
         args: Value,
     },
     /// `SubscriptionRequest`.
@@ -618,19 +622,19 @@ impl HostileSocket {
     /// Sends `Init` with the given ids.
     pub async fn send_init_with(&mut self, actor_id: &str, connection_id: &str) {
         let frame = self.encoding.init(actor_id, connection_id);
-        self.send_message(frame).await;
+        self.send_message(to_message(frame)).await;
     }
 
     /// Answers action `id` with `output`.
     pub async fn send_action_response(&mut self, id: u64, output: Value) {
         let frame = self.encoding.action_response(id, &output);
-        self.send_message(frame).await;
+        self.send_message(to_message(frame)).await;
     }
 
     /// Sends event `name` with `args`.
     pub async fn send_event(&mut self, name: &str, args: Vec<Value>) {
         let frame = self.encoding.event(name, &args);
-        self.send_message(frame).await;
+        self.send_message(to_message(frame)).await;
     }
 
     /// Sends an `Error` message: for action `action_id`, or connection-level when `None`.
@@ -641,8 +645,10 @@ impl HostileSocket {
         code: &str,
         message: &str,
     ) {
-        let frame = self.encoding.error(action_id, group, code, message);
-        self.send_message(frame).await;
+        let frame = self
+            .encoding
+            .error(action_id, &ActorError::new(group, code, message));
+        self.send_message(to_message(frame)).await;
     }
 
     /// Sends a text frame as is.
@@ -769,252 +775,28 @@ fn reason_phrase(status: u16) -> &'static str {
     }
 }
 
-/// One of the protocol's three encodings, as the gateway writes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WireEncoding {
-    /// JSON text frames / bodies.
-    Json,
-    /// CBOR binary frames / bodies.
-    Cbor,
-    /// BARE v4 with CBOR payloads.
-    Bare,
-}
+/// The protocol's three encodings, as the gateway writes them: the test kit's encoder
+/// (`rivet_testing::wire`), so the gateway and the fake server write the same bytes.
+pub use rivet_testing::wire::Wire as WireEncoding;
 
-/// The BARE protocol version written.
-const BARE_VERSION: u16 = 4;
-
-impl WireEncoding {
-    /// From `json` / `cbor` / `bare` (anything else is JSON, as on the server).
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "cbor" => WireEncoding::Cbor,
-            "bare" => WireEncoding::Bare,
-            _ => WireEncoding::Json,
-        }
+/// A frame of the kit's encoder as a WebSocket message.
+fn to_message(frame: Frame) -> Message {
+    match frame {
+        Frame::Text(text) => Message::text(text),
+        Frame::Binary(bytes) => Message::binary(bytes),
     }
-
-    /// The `content-type` the server answers with.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            WireEncoding::Json => "application/json",
-            WireEncoding::Cbor | WireEncoding::Bare => "application/octet-stream",
-        }
-    }
-
-    /// An `Init` message.
-    pub fn init(self, actor_id: &str, connection_id: &str) -> Message {
-        match self {
-            WireEncoding::Bare => {
-                let mut w = bare_writer();
-                bare_uint(&mut w, 0);
-                bare_str(&mut w, actor_id);
-                bare_str(&mut w, connection_id);
-                Message::binary(w)
-            }
-            _ => self.tree(json!({"body": {"tag": "Init", "val": {
-                "actorId": actor_id, "connectionId": connection_id}}})),
-        }
-    }
-
-    /// An `ActionResponse` message.
-    pub fn action_response(self, id: u64, output: &Value) -> Message {
-        match self {
-            WireEncoding::Bare => {
-                let mut w = bare_writer();
-                bare_uint(&mut w, 2);
-                bare_uint(&mut w, id);
-                bare_data(&mut w, &cbor(output));
-                Message::binary(w)
-            }
-            WireEncoding::Json => self.tree(json!({"body": {"tag": "ActionResponse", "val": {
-                "id": ["$BigInt", id.to_string()], "output": output}}})),
-            WireEncoding::Cbor => self.tree(json!({"body": {"tag": "ActionResponse", "val": {
-                "id": id, "output": output}}})),
-        }
-    }
-
-    /// An `Event` message.
-    pub fn event(self, name: &str, args: &[Value]) -> Message {
-        let args = Value::Array(args.to_vec());
-        match self {
-            WireEncoding::Bare => {
-                let mut w = bare_writer();
-                bare_uint(&mut w, 3);
-                bare_str(&mut w, name);
-                bare_data(&mut w, &cbor(&args));
-                Message::binary(w)
-            }
-            _ => self.tree(json!({"body": {"tag": "Event", "val": {"name": name, "args": args}}})),
-        }
-    }
-
-    /// An `Error` message for action `action_id` or for the connection.
-    pub fn error(self, action_id: Option<u64>, group: &str, code: &str, message: &str) -> Message {
-        match self {
-            WireEncoding::Bare => {
-                let mut w = bare_writer();
-                bare_uint(&mut w, 1);
-                bare_str(&mut w, group);
-                bare_str(&mut w, code);
-                bare_str(&mut w, message);
-                w.push(0); // no metadata
-                match action_id {
-                    Some(id) => {
-                        w.push(1);
-                        bare_uint(&mut w, id);
-                    }
-                    None => w.push(0),
-                }
-                w.push(0); // no actor
-                Message::binary(w)
-            }
-            _ => {
-                let id = match (self, action_id) {
-                    (_, None) => Value::Null,
-                    (WireEncoding::Json, Some(id)) => json!(["$BigInt", id.to_string()]),
-                    (_, Some(id)) => json!(id),
-                };
-                self.tree(json!({"body": {"tag": "Error", "val": {
-                    "group": group, "code": code, "message": message, "actionId": id}}}))
-            }
-        }
-    }
-
-    /// The body of a successful stateless action call.
-    pub fn http_action_response(self, output: &Value) -> Vec<u8> {
-        match self {
-            WireEncoding::Json => json!({"output": output}).to_string().into_bytes(),
-            WireEncoding::Cbor => cbor(&json!({"output": output})),
-            WireEncoding::Bare => {
-                let mut w = bare_writer();
-                bare_data(&mut w, &cbor(output));
-                w
-            }
-        }
-    }
-
-    fn tree(self, value: Value) -> Message {
-        match self {
-            WireEncoding::Json => Message::text(value.to_string()),
-            _ => Message::binary(cbor(&value)),
-        }
-    }
-}
-
-fn cbor(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    // Writing a JSON value into a Vec cannot fail.
-    let _ = ciborium::ser::into_writer(value, &mut out);
-    out
-}
-
-fn bare_writer() -> Vec<u8> {
-    BARE_VERSION.to_le_bytes().to_vec()
-}
-
-fn bare_uint(w: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            w.push(byte);
-            return;
-        }
-        w.push(byte | 0x80);
-    }
-}
-
-fn bare_str(w: &mut Vec<u8>, s: &str) {
-    bare_data(w, s.as_bytes());
-}
-
-fn bare_data(w: &mut Vec<u8>, bytes: &[u8]) {
-    bare_uint(w, bytes.len() as u64);
-    w.extend_from_slice(bytes);
 }
 
 /// Decodes a client → server message; `None` if it is not one.
 fn decode_client(bytes: &[u8], encoding: WireEncoding) -> Option<ClientMessage> {
-    match encoding {
-        WireEncoding::Json => tree_message(serde_json::from_slice(bytes).ok()?),
-        WireEncoding::Cbor => tree_message(ciborium::de::from_reader(bytes).ok()?),
-        WireEncoding::Bare => {
-            let mut r = BareReader { bytes, at: 0 };
-            let _version = r.take(2)?;
-            match r.uint()? {
-                0 => {
-                    let id = r.uint()?;
-                    let name = r.str()?;
-                    let args = ciborium::de::from_reader(r.data()?).ok()?;
-                    Some(ClientMessage::Action { id, name, args })
-                }
-                1 => {
-                    let event = r.str()?;
-                    let subscribe = r.take(1)?[0] != 0;
-                    Some(ClientMessage::Subscription { event, subscribe })
-                }
-                _ => None,
-            }
+    Some(match encoding.decode_client(bytes)? {
+        KitMessage::Action { id, name, args } => ClientMessage::Action {
+            id,
+            name,
+            args: Value::Array(args),
+        },
+        KitMessage::Subscription { event, subscribe } => {
+            ClientMessage::Subscription { event, subscribe }
         }
-    }
-}
-
-fn tree_message(value: Value) -> Option<ClientMessage> {
-    let body = value.get("body")?;
-    let val = body.get("val")?;
-    match body.get("tag")?.as_str()? {
-        "ActionRequest" => Some(ClientMessage::Action {
-            id: tree_id(val.get("id")?)?,
-            name: val.get("name")?.as_str()?.to_owned(),
-            args: val.get("args").cloned().unwrap_or(Value::Null),
-        }),
-        "SubscriptionRequest" => Some(ClientMessage::Subscription {
-            event: val.get("eventName")?.as_str()?.to_owned(),
-            subscribe: val.get("subscribe")?.as_bool()?,
-        }),
-        _ => None,
-    }
-}
-
-fn tree_id(value: &Value) -> Option<u64> {
-    match value {
-        Value::Number(n) => n.as_u64(),
-        Value::Array(tagged) if tagged.len() == 2 => tagged[1].as_str()?.parse().ok(),
-        _ => None,
-    }
-}
-
-struct BareReader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> BareReader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.at.checked_add(n)?;
-        let slice = self.bytes.get(self.at..end)?;
-        self.at = end;
-        Some(slice)
-    }
-
-    fn uint(&mut self) -> Option<u64> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.take(1)?[0];
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
-
-    fn data(&mut self) -> Option<&'a [u8]> {
-        let len = usize::try_from(self.uint()?).ok()?;
-        self.take(len)
-    }
-
-    fn str(&mut self) -> Option<String> {
-        std::str::from_utf8(self.data()?).ok().map(str::to_owned)
-    }
+    })
 }
