@@ -39,9 +39,10 @@ if cargo tree -p rivet-client --target wasm32-unknown-unknown -e normal --locked
   exit 1
 fi
 
-# The test transport is for tests only: no default or app build compiles it in.
+# The test transport is for tests only: no default or app build compiles it in (dev edges
+# excluded: the test kit, a dev-dependency, turns it on for tests only).
 for package in rivet-client leptos-counter dioxus-counter; do
-  if cargo tree -p "$package" --target wasm32-unknown-unknown -e features --locked | grep -q 'test-transport'; then
+  if cargo tree -p "$package" --target wasm32-unknown-unknown -e features,no-dev --locked | grep -q 'test-transport'; then
     echo "rivet-client's test-transport feature is on in the wasm32 build of $package" >&2
     exit 1
   fi

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::addressing::{validate_name, Target};
 use crate::config::ClientConfig;
-use crate::handle::{ActorHandle, Target};
+use crate::handle::ActorHandle;
 use crate::key::ActorKey;
-use crate::manager::ManagerShared;
-use crate::metadata::Metadata;
+use crate::manager::{ConnectionManager, ManagerShared};
 use crate::observable::Observable;
 use crate::rest::{self, CreateSpec};
-use crate::tracker::Connections;
+use crate::shared::ClientInner;
 use crate::transport::HttpClient;
 use crate::typed::ActorKind;
 use crate::{Error, Result};
@@ -32,41 +32,7 @@ use crate::{Error, Result};
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: Arc<ClientInner>,
-}
-
-/// What every handle of a client shares.
-#[derive(Debug)]
-pub(crate) struct ClientInner {
-    config: ClientConfig,
-    http: HttpClient,
-    connections: Arc<Connections>,
     manager: Arc<ManagerShared>,
-    metadata: Metadata,
-}
-
-impl ClientInner {
-    /// The config requests use: the configured one, or the one the metadata lookup switched
-    /// to once it did.
-    pub(crate) fn config(&self) -> &ClientConfig {
-        self.metadata.switched().unwrap_or(&self.config)
-    }
-
-    /// Runs the metadata lookup unless it already happened (see [`crate::metadata`]); every
-    /// request path calls it before reading [`Self::config`]. Waits at most the request
-    /// timeout; calls with a shorter deadline bound it further.
-    pub(crate) async fn ensure_metadata(&self) -> Result<()> {
-        self.metadata
-            .ensure(&self.config, &self.http, self.config.request_timeout())
-            .await
-    }
-
-    pub(crate) fn http(&self) -> &HttpClient {
-        &self.http
-    }
-
-    pub(crate) fn connections(&self) -> &Arc<Connections> {
-        &self.connections
-    }
 }
 
 impl Client {
@@ -94,13 +60,8 @@ impl Client {
     pub fn from_config(config: ClientConfig) -> Result<Self> {
         let http = HttpClient::new(&config)?;
         Ok(Self {
-            inner: Arc::new(ClientInner {
-                config,
-                http,
-                connections: Arc::default(),
-                manager: Arc::default(),
-                metadata: Metadata::default(),
-            }),
+            inner: Arc::new(ClientInner::new(config, http)),
+            manager: Arc::default(),
         })
     }
 
@@ -205,22 +166,18 @@ impl Client {
     /// # }
     /// ```
     pub async fn dispose(&self) {
-        self.inner.manager.clear();
-        self.inner.connections.shutdown_all().await;
-    }
-
-    pub(crate) fn manager_shared(&self) -> &Arc<ManagerShared> {
-        &self.inner.manager
+        self.manager.clear();
+        self.inner.connections().shutdown_all().await;
     }
 
     /// How many connection tasks of this client are running right now.
     pub fn live_connections(&self) -> usize {
-        self.inner.connections.live().get()
+        self.inner.connections().live().get()
     }
 
     /// The number of running connection tasks, as an observable value.
     pub fn live_connections_observable(&self) -> Observable<usize> {
-        self.inner.connections.live()
+        self.inner.connections().live()
     }
 
     fn handle(&self, name: impl Into<String>, target: Target) -> ActorHandle {
@@ -228,15 +185,11 @@ impl Client {
     }
 }
 
-pub(crate) fn validate_name(name: &str) -> Result<()> {
-    if name.is_empty() {
-        return Err(Error::invalid(
-            "actor name",
-            name,
-            "must not be empty; use the name the actor is registered under in setup({ use })",
-        ));
+impl Client {
+    /// The client's shared connection manager; see [`ConnectionManager`].
+    pub fn manager(&self) -> ConnectionManager {
+        ConnectionManager::new(self.inner.clone(), self.manager.clone())
     }
-    Ok(())
 }
 
 /// Input and region for actors created by [`Client::get_or_create_with`] or

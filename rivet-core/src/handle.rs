@@ -2,29 +2,22 @@
 //! fetch, resolution to an actor id — and the door to persistent connections.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::client::{validate_name, ClientInner};
-use crate::gateway::{self, encode_component, Route};
+use crate::addressing::Address;
+pub(crate) use crate::addressing::{RawTarget, Target};
+use crate::gateway::encode_component;
 use crate::key::ActorKey;
-use crate::protocol::{self, codec, compat, Encoding, Format, Payload, PayloadRef};
+use crate::protocol::{self, Encoding, Format, Payload, PayloadRef};
 use crate::raw::{RawRequest, RawResponse};
-use crate::rest::{self, CreateSpec};
+use crate::shared::ClientInner;
 use crate::transport::{HttpRequest, HttpResponse, Method, ResponseLimit};
-use crate::{http, runtime, Error, QueueSendResponse, Result, ServerError, TransportErrorKind};
-
-/// How a handle finds its actor.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Target {
-    Get { key: ActorKey },
-    GetOrCreate { key: ActorKey, spec: CreateSpec },
-    Id { actor_id: String },
-}
+use crate::{http, runtime, Error, QueueSendResponse, Result, TransportErrorKind};
 
 /// A stateless reference to one actor. Cheap to clone; holds no connection.
 ///
@@ -76,43 +69,28 @@ pub struct ActorHandle {
 
 impl std::fmt::Debug for ActorHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let resolved = self
-            .inner
-            .resolved
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let resolved = self.cached_id();
         f.debug_struct("ActorHandle")
-            .field("name", &self.inner.name)
-            .field("target", &self.inner.target)
+            .field("name", &self.inner.address.name())
+            .field("target", &self.inner.address.target())
             .field(
                 "params",
                 &self
                     .inner
                     .params
                     .as_ref()
-                    .map(crate::manager::params_digest),
+                    .map(crate::identity::params_digest),
             )
             .field("resolved", &resolved)
             .finish()
     }
 }
 
-/// The URL of a raw request or socket, and the actor id when it is routed by header.
-pub(crate) struct RawTarget {
-    pub url: String,
-    pub direct_id: Option<String>,
-}
-
 struct HandleInner {
-    client: Arc<ClientInner>,
-    name: String,
-    target: Target,
+    address: Address,
     params: Option<Value>,
     /// Raw requests and sockets skip the gateway's wait for the actor to be ready.
     skip_ready_wait: bool,
-    /// The actor id, once known, for keys and inputs the query gateway cannot carry.
-    resolved: Mutex<Option<String>>,
 }
 
 /// Per-call settings for [`ActorHandle::action_with`].
@@ -144,24 +122,21 @@ impl ActorHandle {
     pub(crate) fn new(client: Arc<ClientInner>, name: String, target: Target) -> Self {
         Self {
             inner: Arc::new(HandleInner {
-                client,
-                name,
-                target,
+                address: Address::new(client, name, target),
                 params: None,
                 skip_ready_wait: false,
-                resolved: Mutex::new(None),
             }),
         }
     }
 
     /// The actor's registered name.
     pub fn name(&self) -> &str {
-        &self.inner.name
+        self.inner.address.name()
     }
 
     /// The key this handle addresses, unless it addresses an id.
     pub fn key(&self) -> Option<&ActorKey> {
-        match &self.inner.target {
+        match self.target() {
             Target::Get { key } | Target::GetOrCreate { key, .. } => Some(key),
             Target::Id { .. } => None,
         }
@@ -188,12 +163,9 @@ impl ActorHandle {
             serde_json::to_value(params).map_err(|e| Error::encode("connection params", e))?;
         Ok(Self {
             inner: Arc::new(HandleInner {
-                client: self.inner.client.clone(),
-                name: self.inner.name.clone(),
-                target: self.inner.target.clone(),
+                address: self.inner.address.clone(),
                 params: Some(params),
                 skip_ready_wait: self.inner.skip_ready_wait,
-                resolved: Mutex::new(self.cached_id()),
             }),
         })
     }
@@ -223,12 +195,9 @@ impl ActorHandle {
     pub fn with_skip_ready_wait(&self, skip: bool) -> Self {
         Self {
             inner: Arc::new(HandleInner {
-                client: self.inner.client.clone(),
-                name: self.inner.name.clone(),
-                target: self.inner.target.clone(),
+                address: self.inner.address.clone(),
                 params: self.inner.params.clone(),
                 skip_ready_wait: skip,
-                resolved: Mutex::new(self.cached_id()),
             }),
         }
     }
@@ -240,21 +209,16 @@ impl ActorHandle {
     }
 
     pub(crate) fn client(&self) -> &Arc<ClientInner> {
-        &self.inner.client
+        self.inner.address.client()
     }
 
     pub(crate) fn target(&self) -> &Target {
-        &self.inner.target
+        self.inner.address.target()
     }
 
     /// A short description for errors: `counter ["a"]` or `counter #id`.
     pub(crate) fn describe(&self) -> String {
-        match &self.inner.target {
-            Target::Get { key } | Target::GetOrCreate { key, .. } => {
-                format!("{} {}", self.inner.name, key)
-            }
-            Target::Id { actor_id } => format!("{} #{}", self.inner.name, actor_id),
-        }
+        self.inner.address.describe()
     }
 
     /// The actor id: looked up (`get`), created if needed (`get_or_create`) or known.
@@ -266,21 +230,7 @@ impl ActorHandle {
     /// # Ok(()) }
     /// ```
     pub async fn resolve(&self) -> Result<String> {
-        validate_name(&self.inner.name)?;
-        if let Some(id) = self.cached_id() {
-            return Ok(id);
-        }
-        let id = match &self.inner.target {
-            Target::Id { actor_id } => return Ok(actor_id.clone()),
-            Target::Get { key } => rest::find_by_key(&self.inner.client, &self.inner.name, key)
-                .await?
-                .ok_or_else(|| self.not_found())?,
-            Target::GetOrCreate { key, spec } => {
-                rest::get_or_create(&self.inner.client, &self.inner.name, key, spec).await?
-            }
-        };
-        *self.lock_resolved() = Some(id.clone());
-        Ok(id)
+        self.inner.address.resolve().await
     }
 
     /// Calls action `action` over HTTP and decodes its result.
@@ -343,7 +293,7 @@ impl ActorHandle {
         let operation = format!("action {action} on {}", self.describe());
         let timeout = options
             .timeout
-            .unwrap_or_else(|| self.inner.client.config().request_timeout());
+            .unwrap_or_else(|| self.client().config().request_timeout());
         let response = self
             .exchange(Call {
                 method: Method::Post,
@@ -352,7 +302,7 @@ impl ActorHandle {
                 body: Some(body),
                 headers: Vec::new(),
                 timeout,
-                limit: ResponseLimit::protocol(self.inner.client.config()),
+                limit: ResponseLimit::protocol(self.client().config()),
                 idempotent: false,
                 skip_ready_wait: false,
                 operation: &operation,
@@ -415,7 +365,7 @@ impl ActorHandle {
         )?;
         let path = format!("/queue/{}", encode_component(queue));
         let operation = format!("send to queue {queue} of {}", self.describe());
-        let base = self.inner.client.config().request_timeout();
+        let base = self.client().config().request_timeout();
         // The server holds the request open for up to `wait`; leave room for the round trip.
         let timeout = wait.map_or(base, |w| base.max(w + Duration::from_secs(5)));
         let response = self
@@ -426,7 +376,7 @@ impl ActorHandle {
                 body: Some(bytes),
                 headers: Vec::new(),
                 timeout,
-                limit: ResponseLimit::protocol(self.inner.client.config()),
+                limit: ResponseLimit::protocol(self.client().config()),
                 idempotent: false,
                 skip_ready_wait: false,
                 operation: &operation,
@@ -450,7 +400,7 @@ impl ActorHandle {
         let (path, query) = crate::raw::split_path(path)?;
         let full_path = format!("/request{path}");
         let operation = format!("{} {path} on {}", request.method(), self.describe());
-        let config = self.inner.client.config();
+        let config = self.client().config();
         let timeout = request
             .timeout_value()
             .unwrap_or_else(|| config.request_timeout());
@@ -483,131 +433,34 @@ impl ActorHandle {
     }
 
     fn encoding(&self) -> Encoding {
-        self.inner.client.config().encoding()
+        self.client().config().encoding()
     }
 
     fn cached_id(&self) -> Option<String> {
-        self.lock_resolved().clone()
-    }
-
-    fn lock_resolved(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        // The cache holds a plain String; a panic elsewhere cannot leave it half-written.
-        self.inner
-            .resolved
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.inner.address.cached_id()
     }
 
     /// Drops the id looked up through the REST API, so the next call looks it up again.
     pub(crate) fn forget_resolved(&self) {
-        if !matches!(self.inner.target, Target::Id { .. }) {
-            *self.lock_resolved() = None;
-        }
-    }
-
-    fn not_found(&self) -> Error {
-        let mut err = ServerError::new(
-            "actor",
-            "not_found",
-            format!("no actor {} exists", self.describe()),
-        );
-        err.status = Some(404);
-        Error::NotFound(Box::new(err))
-    }
-
-    /// How the gateway should find the actor right now. Keys the query gateway would split
-    /// (and inputs too large for a URL) go through the REST API and are addressed by id.
-    pub(crate) async fn route(&self) -> Result<Route> {
-        validate_name(&self.inner.name)?;
-        self.inner.client.ensure_metadata().await?;
-        let name = self.inner.name.clone();
-        match &self.inner.target {
-            Target::Id { actor_id } => Ok(Route::Direct {
-                actor_id: actor_id.clone(),
-            }),
-            Target::Get { key } => match key.query_form() {
-                Some(key_query) => Ok(Route::QueryGet { name, key_query }),
-                None => Ok(Route::Direct {
-                    actor_id: self.resolve().await?,
-                }),
-            },
-            Target::GetOrCreate { key, spec } => {
-                let input = match &spec.input {
-                    Some(input) => {
-                        let cbor = codec::cbor_encode(&compat::to_wire(input, Encoding::Cbor))?;
-                        if cbor.len() > self.inner.client.config().max_query_input_size() {
-                            None
-                        } else {
-                            Some(Some(crate::b64::encode_url_safe_no_pad(&cbor)))
-                        }
-                    }
-                    None => Some(None),
-                };
-                match (key.query_form(), input) {
-                    (Some(key_query), Some(input)) => Ok(Route::QueryGetOrCreate {
-                        name,
-                        key_query,
-                        input,
-                        region: spec.region.clone(),
-                    }),
-                    _ => Ok(Route::Direct {
-                        actor_id: self.resolve().await?,
-                    }),
-                }
-            }
-        }
+        self.inner.address.forget_resolved();
     }
 
     /// The `http(s)://` URL of `path` inside the actor.
     pub(crate) async fn url(&self, path: &str, query: Option<&str>) -> Result<String> {
-        let route = self.route().await?;
-        Ok(gateway::actor_url(
-            self.inner.client.config(),
-            &route,
-            path,
-            query,
-        ))
+        self.inner.address.url(path, query).await
     }
 
-    /// Where a raw request or socket to `path` goes. With `skip_ready_wait`, query URLs get
-    /// `rvt-skip-ready-wait=true`, and an actor known by id is addressed by header instead
-    /// of through `/gateway/{id}` (the JS client's form; the engine answers it only in
-    /// skip-ready-wait mode).
+    /// Where a raw request or socket to `path` goes; see [`Address::raw_target`].
     pub(crate) async fn raw_target(
         &self,
         path: &str,
         query: Option<&str>,
         skip_ready_wait: bool,
     ) -> Result<RawTarget> {
-        let route = self.route().await?;
-        let config = self.inner.client.config();
-        if !skip_ready_wait {
-            return Ok(RawTarget {
-                url: gateway::actor_url(config, &route, path, query),
-                direct_id: None,
-            });
-        }
-        Ok(match route {
-            Route::Direct { actor_id } => {
-                let mut url = format!("{}{path}", config.endpoint());
-                if let Some(query) = query.filter(|q| !q.is_empty()) {
-                    url.push('?');
-                    url.push_str(query);
-                }
-                RawTarget {
-                    url,
-                    direct_id: Some(actor_id),
-                }
-            }
-            route => RawTarget {
-                // Query URLs always end in `rvt-*` parameters.
-                url: format!(
-                    "{}&rvt-skip-ready-wait=true",
-                    gateway::actor_url(config, &route, path, query)
-                ),
-                direct_id: None,
-            },
-        })
+        self.inner
+            .address
+            .raw_target(path, query, skip_ready_wait)
+            .await
     }
 
     /// One protocol request (action or queue): non-2xx answers become errors.
@@ -653,8 +506,7 @@ impl ActorHandle {
 
     async fn send_once(&self, call: &Call<'_>) -> Result<HttpResponse> {
         // First, so that a failed metadata lookup names this call.
-        self.inner
-            .client
+        self.client()
             .ensure_metadata()
             .await
             .map_err(|err| crate::metadata::during(err, call.operation))?;
@@ -662,7 +514,7 @@ impl ActorHandle {
             .raw_target(call.path, call.query, call.skip_ready_wait)
             .await?;
         // After `raw_target`: the metadata lookup may have switched the config.
-        let config = self.inner.client.config();
+        let config = self.client().config();
         let url = target.url;
         let mut headers = config.headers().to_vec();
         headers.extend(call.headers.iter().cloned());
@@ -679,8 +531,7 @@ impl ActorHandle {
         if let Some(token) = config.token() {
             headers.push(("x-rivet-token".into(), token.expose().to_owned()));
         }
-        self.inner
-            .client
+        self.client()
             .http()
             .send(HttpRequest {
                 method: call.method,
@@ -703,8 +554,8 @@ impl ActorHandle {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let retries = self.inner.client.config().lifecycle_retries().clone();
-        let stale_budget = match &self.inner.target {
+        let retries = self.client().config().lifecycle_retries().clone();
+        let stale_budget = match self.target() {
             Target::Get { .. } => retries.get_attempts,
             Target::GetOrCreate { .. } => retries.get_or_create_attempts,
             Target::Id { .. } => 1,
@@ -719,11 +570,11 @@ impl ActorHandle {
                     Err(err) => err,
                 };
                 let resolved_by_rest =
-                    self.cached_id().is_some() && !matches!(self.inner.target, Target::Id { .. });
+                    self.cached_id().is_some() && !matches!(self.target(), Target::Id { .. });
                 let class = retry_class(&err, call.idempotent);
                 if matches!(class, RetryClass::StaleActor) && resolved_by_rest {
                     // The id we looked up is gone (destroyed, or replaced): look it up again.
-                    *self.lock_resolved() = None;
+                    self.forget_resolved();
                 }
                 if matches!(class, RetryClass::StaleActor)
                     && stale_attempts < stale_budget.max(u32::from(resolved_by_rest) + 1)
@@ -920,6 +771,7 @@ pub(crate) fn decode_output<R: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ServerError;
 
     fn server(group: &str, code: &str) -> Error {
         ServerError::new(group, code, "x").into_error()

@@ -59,6 +59,7 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+mod addressing;
 mod b64;
 mod bytes;
 pub mod client;
@@ -69,6 +70,7 @@ pub mod error;
 mod gateway;
 pub mod handle;
 mod http;
+mod identity;
 pub mod key;
 pub mod manager;
 mod metadata;
@@ -79,6 +81,7 @@ pub mod raw;
 pub mod raw_ws;
 mod rest;
 pub mod runtime;
+mod shared;
 mod tls;
 mod tracker;
 mod transport;

@@ -3,10 +3,10 @@
 
 use serde_json::{json, Value};
 
-use crate::client::ClientInner;
 use crate::gateway::encode_component;
 use crate::key::ActorKey;
 use crate::protocol::{codec, compat, Encoding};
+use crate::shared::ClientInner;
 use crate::transport::{HttpRequest, Method, ResponseLimit};
 use crate::{http, Error, Result};
 

@@ -4,10 +4,18 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use futures::channel::{mpsc, oneshot};
+use futures::channel::oneshot;
 
-use crate::connection::Command;
 use crate::observable::Observable;
+use crate::runtime::{MaybeSend, MaybeSync};
+
+/// How the tracker asks one connection task to end; the connection implements it for its
+/// command channel, so the client's state below it does not name the connection's types.
+pub(crate) trait Shutdown: MaybeSend + MaybeSync {
+    /// Asks the task to shut down and to signal `done` once it has ended; `false` if the
+    /// task is gone already.
+    fn shutdown(&self, done: oneshot::Sender<()>) -> bool;
+}
 
 /// The live connection tasks of one client.
 #[derive(Default)]
@@ -19,7 +27,7 @@ pub(crate) struct Connections {
 #[derive(Default)]
 struct Inner {
     next_id: u64,
-    drivers: HashMap<u64, mpsc::UnboundedSender<Command>>,
+    drivers: HashMap<u64, Arc<dyn Shutdown>>,
 }
 
 impl std::fmt::Debug for Connections {
@@ -36,14 +44,11 @@ impl Connections {
     }
 
     /// Records a new driver; the guard removes it when the driver task ends.
-    pub(crate) fn register(
-        self: &Arc<Self>,
-        commands: mpsc::UnboundedSender<Command>,
-    ) -> ConnectionGuard {
+    pub(crate) fn register(self: &Arc<Self>, commands: impl Shutdown + 'static) -> ConnectionGuard {
         let mut inner = self.lock();
         inner.next_id += 1;
         let id = inner.next_id;
-        inner.drivers.insert(id, commands);
+        inner.drivers.insert(id, Arc::new(commands));
         self.live.set(inner.drivers.len());
         ConnectionGuard {
             connections: self.clone(),
@@ -62,10 +67,7 @@ impl Connections {
         let mut waits = Vec::new();
         for sender in senders {
             let (done, finished) = oneshot::channel();
-            if sender
-                .unbounded_send(Command::Shutdown { done: Some(done) })
-                .is_ok()
-            {
+            if sender.shutdown(done) {
                 waits.push(finished);
             }
         }

@@ -60,7 +60,7 @@ pub enum ConnParams {
 impl std::fmt::Debug for ConnParams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ConnParams::Static(v) => write!(f, "Static({})", crate::manager::params_digest(v)),
+            ConnParams::Static(v) => write!(f, "Static({})", crate::identity::params_digest(v)),
             ConnParams::Dynamic(_) => f.write_str("Dynamic(..)"),
         }
     }
@@ -236,6 +236,13 @@ pub(crate) enum Command {
     Shutdown {
         done: Option<oneshot::Sender<()>>,
     },
+}
+
+impl crate::tracker::Shutdown for mpsc::UnboundedSender<Command> {
+    fn shutdown(&self, done: oneshot::Sender<()>) -> bool {
+        self.unbounded_send(Command::Shutdown { done: Some(done) })
+            .is_ok()
+    }
 }
 
 /// What handles and the driver share.
@@ -625,7 +632,7 @@ impl ActorConnection {
     /// the `on_error` callbacks. The socket stays open.
     pub(crate) fn error_reporter(
         &self,
-    ) -> impl Fn(&Error) + crate::typed::MaybeSend + crate::typed::MaybeSync + 'static {
+    ) -> impl Fn(&Error) + runtime::MaybeSend + runtime::MaybeSync + 'static {
         let shared = Arc::downgrade(&self.shared);
         move |error: &Error| {
             let Some(shared) = shared.upgrade() else {
@@ -743,7 +750,7 @@ impl ActorHandle {
 
     /// Opens a persistent connection with `options`.
     pub fn connect_with(&self, options: ConnectOptions) -> Result<ActorConnection> {
-        crate::client::validate_name(self.name())?;
+        crate::addressing::validate_name(self.name())?;
         let mut options = options;
         if options.params.is_none() {
             options.params = self.params().cloned().map(ConnParams::Static);

@@ -23,7 +23,6 @@
 //! # Ok(()) }
 //! ```
 
-mod identity;
 mod lease;
 mod options;
 
@@ -31,21 +30,22 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-pub(crate) use identity::params_digest;
-pub use identity::ActorIdentity;
+pub use crate::identity::ActorIdentity;
 pub use lease::Lease;
 pub use options::{ActorOptions, Addressing, IntoActorOptions};
 
 use crate::connection::ActorConnection;
 use crate::observable::Observable;
-use crate::{runtime, Client, ConnStatus, Error, Result};
+use crate::shared::ClientInner;
+use crate::{runtime, ConnStatus, Error, Result};
 
 /// How long a connection outlives its last lease by default: long enough for an unmount
 /// followed at once by a remount (React StrictMode, a route change that keeps the actor).
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_millis(1000);
 
-/// Hands out [`Lease`]s on shared connections. Get it with [`Client::manager`]; clones and
-/// every `client.manager()` of one client share the same connections.
+/// Hands out [`Lease`]s on shared connections. Get it with
+/// [`Client::manager`](crate::Client::manager); clones and every `client.manager()` of one
+/// client share the same connections.
 ///
 /// ```
 /// # let client = rivet_core::Client::new("http://127.0.0.1:6420")?;
@@ -55,7 +55,8 @@ pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_millis(1000);
 /// ```
 #[derive(Clone, Debug)]
 pub struct ConnectionManager {
-    client: Client,
+    client: Arc<ClientInner>,
+    shared: Arc<ManagerShared>,
 }
 
 /// The manager's state, owned by the client.
@@ -188,12 +189,12 @@ impl ManagerShared {
 }
 
 impl ConnectionManager {
-    pub(crate) fn new(client: Client) -> Self {
-        Self { client }
+    pub(crate) fn new(client: Arc<ClientInner>, shared: Arc<ManagerShared>) -> Self {
+        Self { client, shared }
     }
 
     fn shared(&self) -> &Arc<ManagerShared> {
-        self.client.manager_shared()
+        &self.shared
     }
 
     /// A lease on the connection for `options`: the existing one of the same
@@ -303,12 +304,5 @@ impl ConnectionManager {
             .slots
             .get(identity)
             .map_or(0, |slot| slot.leases)
-    }
-}
-
-impl Client {
-    /// The client's shared connection manager; see [`ConnectionManager`].
-    pub fn manager(&self) -> ConnectionManager {
-        ConnectionManager::new(self.clone())
     }
 }

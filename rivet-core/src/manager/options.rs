@@ -6,11 +6,14 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::identity::{canonical_json, params_digest, ActorIdentity};
+use crate::addressing::Target;
 use crate::connection::{ConnParams, ConnectOptions};
+use crate::identity::{canonical_json, params_digest, ActorIdentity};
 use crate::key::ActorKey;
+use crate::rest::CreateSpec;
+use crate::shared::ClientInner;
 use crate::typed::{Actor, ActorKind, Handle};
-use crate::{ActorHandle, Client, CreateOptions, Error, Result};
+use crate::{ActorHandle, Error, Result};
 
 /// How the manager finds the actor.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +43,8 @@ pub enum Addressing {
 /// [`ConnectionManager::acquire`](super::ConnectionManager::acquire), mirroring the options
 /// of React's `useActor({ name, key, params, createWithInput, createInRegion, enabled })`.
 ///
-/// `H` is the handle type of the actor addressed, as with [`Client::get_or_create`]:
+/// `H` is the handle type of the actor addressed, as with
+/// [`Client::get_or_create`](crate::Client::get_or_create):
 /// `ActorOptions::new(Counter, key)` for a declared actor (an `ActorOptions<Handle<Counter>>`,
 /// whose [`params`](Self::params) and [`create_input`](Self::create_input) take the types the
 /// declaration names), `ActorOptions::new("counter", key)` for a name (an untyped
@@ -398,20 +402,18 @@ impl<H> ActorOptions<H> {
     }
 
     /// The stateless handle these options address, with static params attached.
-    pub(crate) fn handle(&self, client: &Client) -> Result<crate::ActorHandle> {
-        crate::client::validate_name(&self.name)?;
+    pub(crate) fn handle(&self, client: &Arc<ClientInner>) -> Result<crate::ActorHandle> {
+        crate::addressing::validate_name(&self.name)?;
+        let handle = |target| ActorHandle::new(client.clone(), self.name.clone(), target);
         let handle = match &self.addressing {
-            Addressing::GetOrCreate { key, input, region } => {
-                let mut create = CreateOptions::new();
-                if let Some(input) = input {
-                    create = create.input_value(input.clone());
-                }
-                if let Some(region) = region {
-                    create = create.region(region.clone());
-                }
-                client.get_or_create_with(self.name.clone(), key.clone(), create)
-            }
-            Addressing::Get { key } => client.get(self.name.clone(), key.clone()),
+            Addressing::GetOrCreate { key, input, region } => handle(Target::GetOrCreate {
+                key: key.clone(),
+                spec: CreateSpec {
+                    input: input.clone(),
+                    region: region.clone(),
+                },
+            }),
+            Addressing::Get { key } => handle(Target::Get { key: key.clone() }),
             Addressing::Id { actor_id } => {
                 if actor_id.is_empty() {
                     return Err(Error::invalid(
@@ -420,7 +422,9 @@ impl<H> ActorOptions<H> {
                         "must not be empty; pass the id returned by resolve() or create()",
                     ));
                 }
-                client.get_for_id(self.name.clone(), actor_id.clone())
+                handle(Target::Id {
+                    actor_id: actor_id.clone(),
+                })
             }
         };
         match &self.params {

@@ -8,8 +8,8 @@ use std::fmt;
 
 use serde_json::Value;
 
-/// The canonical identity of a shared connection. Two [`ActorOptions`](super::ActorOptions)
-/// with equal identities share one connection.
+/// The canonical identity of a shared connection. Two
+/// [`ActorOptions`](crate::manager::ActorOptions) with equal identities share one connection.
 ///
 /// Connection params are where apps put auth tokens, so the identity never shows them: its
 /// `Display`, `Debug` and [`as_str`](Self::as_str) replace them with `params#` and a stable
