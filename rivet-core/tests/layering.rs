@@ -251,22 +251,3 @@ fn no_module_uses_a_layer_above_its_own() {
         upward.join("\n")
     );
 }
-
-/// Prints the module graph: `cargo test -p rivet-client --test layering -- --nocapture --ignored`.
-#[test]
-#[ignore = "prints the import graph; run by hand"]
-fn print_import_graph() {
-    let mut by_module: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (from, to) in import_graph().keys() {
-        by_module
-            .entry(from.clone())
-            .or_default()
-            .insert(to.clone());
-    }
-    for (from, tos) in by_module {
-        println!(
-            "{from} -> {}",
-            tos.into_iter().collect::<Vec<_>>().join(", ")
-        );
-    }
-}
