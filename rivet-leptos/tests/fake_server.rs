@@ -6,9 +6,12 @@
 //! rejected. A complete example, the chat's real components: `examples/leptos-chat/tests/chat.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::future::Future;
 use std::time::Duration;
 
+use common::{mount, until};
 use leptos::prelude::*;
 use rivet_core::{Client, ConnStatus};
 use rivet_leptos::prelude::*;
@@ -90,32 +93,6 @@ fn run<F: Future<Output = ()>>(test: F) {
             .await
             .expect("test did not finish within 30 s");
     });
-}
-
-/// Mounts the component with the client provided.
-fn mount<T>(client: &Client, body: impl FnOnce() -> T) -> (Owner, T) {
-    let owner = Owner::new();
-    let value = owner.with(|| {
-        provide_rivet(client.clone());
-        body()
-    });
-    (owner, value)
-}
-
-/// Lets effects and tasks run until `check` holds, for at most `secs` seconds.
-async fn until(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        any_spawner::Executor::tick().await;
-        if check() {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not true within {secs} s"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[test]

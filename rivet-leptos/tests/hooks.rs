@@ -2,11 +2,14 @@
 //! `LocalSet` as the executor, and the real RivetKit server. `owner.cleanup()` is unmount.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::{mount, until};
 use leptos::prelude::*;
 use rivet_core::{Client, ConnStatus, Error};
 use rivet_leptos::prelude::*;
@@ -32,32 +35,6 @@ fn client() -> Client {
     let client = Client::new(TestServer::shared().endpoint().as_str()).unwrap();
     client.manager().set_grace_period(Duration::ZERO);
     client
-}
-
-/// A "component": a fresh owner with the client provided, running `body`.
-fn mount<T>(client: &Client, body: impl FnOnce() -> T) -> (Owner, T) {
-    let owner = Owner::new();
-    let value = owner.with(|| {
-        provide_rivet(client.clone());
-        body()
-    });
-    (owner, value)
-}
-
-/// Lets effects and tasks run until `check` holds, for at most `secs` seconds.
-async fn until(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        any_spawner::Executor::tick().await;
-        if check() {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not true within {secs} s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The server's count of connections to the counter `key` (its own HTTP call included).

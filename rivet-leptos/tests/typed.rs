@@ -3,11 +3,14 @@
 //! on stateless calls, a new mount after a terminal failure, one reconnect per change.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
+use common::{mount, until};
 use leptos::prelude::*;
 use rivet_core::manager::ActorOptions;
 use rivet_core::{Client, ConnStatus, Error};
@@ -79,30 +82,6 @@ fn client() -> Client {
     let client = Client::new(TestServer::shared().endpoint().as_str()).unwrap();
     client.manager().set_grace_period(Duration::ZERO);
     client
-}
-
-fn mount<T>(client: &Client, body: impl FnOnce() -> T) -> (Owner, T) {
-    let owner = Owner::new();
-    let value = owner.with(|| {
-        provide_rivet(client.clone());
-        body()
-    });
-    (owner, value)
-}
-
-async fn until(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        any_spawner::Executor::tick().await;
-        if check() {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not true within {secs} s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The server's count of connections to the counter `key`, its own HTTP call included.
