@@ -169,6 +169,31 @@ pub(crate) enum WsIn {
     },
 }
 
+/// Ends a socket's incoming messages the way every transport must: a stream that stops
+/// without a close becomes `Failed` with code 1006 and `cause`, and nothing follows the first
+/// `Closed` or `Failed`.
+#[cfg(any(not(target_arch = "wasm32"), feature = "test-transport"))]
+pub(crate) fn until_closed(
+    messages: impl futures::Stream<Item = WsIn>,
+    cause: &'static str,
+) -> impl futures::Stream<Item = WsIn> {
+    use futures::StreamExt;
+    messages
+        .chain(futures::stream::once(futures::future::ready(
+            WsIn::Failed {
+                code: 1006,
+                cause: cause.to_owned(),
+            },
+        )))
+        .scan(false, |closed, item| {
+            if *closed {
+                return futures::future::ready(None);
+            }
+            *closed = matches!(item, WsIn::Closed { .. } | WsIn::Failed { .. });
+            futures::future::ready(Some(item))
+        })
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) type WsSink = std::pin::Pin<Box<dyn futures::Sink<WsOut, Error = crate::Error> + Send>>;
 #[cfg(not(target_arch = "wasm32"))]

@@ -27,7 +27,7 @@ const READ_BUFFER_BYTES: usize = 1024;
 
 use crate::runtime;
 use crate::transport::native::{refuse_redirect, transport_error, HttpClient};
-use crate::transport::{ResponseLimit, WsIn, WsOut, WsSocket};
+use crate::transport::{until_closed, ResponseLimit, WsIn, WsOut, WsSocket};
 use crate::{Error, Result, TransportErrorKind};
 
 /// Opens a WebSocket offering `protocols` through `http`'s upgrade client (and so its TLS
@@ -144,41 +144,27 @@ pub(crate) async fn connect_websocket(
                 })),
             })
         });
-    let stream = stream
-        .filter_map(|item| async move {
-            match item {
-                Ok(Message::Text(text)) => Some(WsIn::Text(text.as_str().to_owned())),
-                Ok(Message::Binary(bytes)) => Some(WsIn::Binary(bytes.to_vec())),
-                Ok(Message::Pong(_)) => Some(WsIn::Pong),
-                // tungstenite answers pings itself.
-                Ok(Message::Ping(_)) | Ok(Message::Frame(_)) => None,
-                Ok(Message::Close(frame)) => Some(match frame {
-                    Some(frame) => WsIn::Closed {
-                        code: Some(u16::from(frame.code)),
-                        reason: frame.reason.as_str().to_owned(),
-                    },
-                    None => WsIn::Closed {
-                        code: Some(1005),
-                        reason: String::new(),
-                    },
-                }),
-                Err(err) => Some(failure(&err)),
-            }
-        })
-        .chain(futures::stream::once(async {
-            WsIn::Failed {
-                code: 1006,
-                cause: "the connection ended without a close frame".to_owned(),
-            }
-        }))
-        // Stop right after the first `Closed` or `Failed`.
-        .scan(false, |closed, item| {
-            if *closed {
-                return futures::future::ready(None);
-            }
-            *closed = matches!(item, WsIn::Closed { .. } | WsIn::Failed { .. });
-            futures::future::ready(Some(item))
-        });
+    let messages = stream.filter_map(|item| async move {
+        match item {
+            Ok(Message::Text(text)) => Some(WsIn::Text(text.as_str().to_owned())),
+            Ok(Message::Binary(bytes)) => Some(WsIn::Binary(bytes.to_vec())),
+            Ok(Message::Pong(_)) => Some(WsIn::Pong),
+            // tungstenite answers pings itself.
+            Ok(Message::Ping(_)) | Ok(Message::Frame(_)) => None,
+            Ok(Message::Close(frame)) => Some(match frame {
+                Some(frame) => WsIn::Closed {
+                    code: Some(u16::from(frame.code)),
+                    reason: frame.reason.as_str().to_owned(),
+                },
+                None => WsIn::Closed {
+                    code: Some(1005),
+                    reason: String::new(),
+                },
+            }),
+            Err(err) => Some(failure(&err)),
+        }
+    });
+    let stream = until_closed(messages, "the connection ended without a close frame");
     Ok(WsSocket {
         sink: Box::pin(sink),
         stream: Box::pin(stream),

@@ -52,7 +52,9 @@ use std::sync::Arc;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 
 use crate::runtime::{self, BoxFuture};
-use crate::transport::{HttpRequest, HttpResponse, ResponseLimit, WsIn, WsOut, WsSocket};
+use crate::transport::{
+    until_closed, HttpRequest, HttpResponse, ResponseLimit, WsIn, WsOut, WsSocket,
+};
 use crate::{Error, Result, TransportErrorKind};
 
 /// What carries a client's HTTP requests and WebSockets in a test: implemented by a fake
@@ -360,34 +362,22 @@ pub(crate) async fn connect_websocket(
                 WsOut::Close(code, reason) => ClientFrame::Close { code, reason },
             }))
         });
-    let stream = socket
-        .stream
-        .map(move |frame| match frame {
-            ServerFrame::Text(text) if limit.exceeded_by(text.len() as u64) => too_big(limit),
-            ServerFrame::Binary(bytes) if limit.exceeded_by(bytes.len() as u64) => too_big(limit),
-            ServerFrame::Text(text) => WsIn::Text(text),
-            ServerFrame::Binary(bytes) => WsIn::Binary(bytes),
-            ServerFrame::Pong => WsIn::Pong,
-            ServerFrame::Closed { code, reason } => WsIn::Closed {
-                code: Some(code),
-                reason,
-            },
-            ServerFrame::Failed { code, cause } => WsIn::Failed { code, cause },
-        })
-        .chain(futures::stream::once(futures::future::ready(
-            WsIn::Failed {
-                code: 1006,
-                cause: "the test transport's stream ended without a close".to_owned(),
-            },
-        )))
-        // Stop right after the first `Closed` or `Failed`.
-        .scan(false, |closed, item| {
-            if *closed {
-                return futures::future::ready(None);
-            }
-            *closed = matches!(item, WsIn::Closed { .. } | WsIn::Failed { .. });
-            futures::future::ready(Some(item))
-        });
+    let messages = socket.stream.map(move |frame| match frame {
+        ServerFrame::Text(text) if limit.exceeded_by(text.len() as u64) => too_big(limit),
+        ServerFrame::Binary(bytes) if limit.exceeded_by(bytes.len() as u64) => too_big(limit),
+        ServerFrame::Text(text) => WsIn::Text(text),
+        ServerFrame::Binary(bytes) => WsIn::Binary(bytes),
+        ServerFrame::Pong => WsIn::Pong,
+        ServerFrame::Closed { code, reason } => WsIn::Closed {
+            code: Some(code),
+            reason,
+        },
+        ServerFrame::Failed { code, cause } => WsIn::Failed { code, cause },
+    });
+    let stream = until_closed(
+        messages,
+        "the test transport's stream ended without a close",
+    );
     Ok(WsSocket {
         sink: Box::pin(sink),
         stream: Box::pin(stream),
