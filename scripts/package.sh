@@ -59,6 +59,12 @@ listed.forEach((name, index) => {
     problems.push(`${name}: [package.metadata.docs.rs] targets must list wasm32-unknown-unknown (the browser API)`);
   }
   for (const dep of p.dependencies) {
+    // An exact requirement reaches every app that depends on the crate: cargo allows one
+    // release per semver-compatible range, so `=1.0.229` against an app's `1.0.230` fails to
+    // resolve. Cargo.lock pins the versions the suite builds with.
+    if (dep.kind !== "dev" && /(^|,\s*)=/.test(dep.req)) {
+      problems.push(`${name}: dependency ${dep.name} = "${dep.req}" is an exact requirement; use a caret one ("${dep.req.replace(/^=\s*/, "")}") and let Cargo.lock pin the version`);
+    }
     if (!dep.path) continue;
     const target = byName.get(dep.name);
     if (dep.kind === "dev" && dep.req === "*") continue; // stripped from the published manifest

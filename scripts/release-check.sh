@@ -3,7 +3,7 @@
 # than the rest of the release checks together, see README "Releasing"):
 #   cargo deny check licenses bans sources   (deny.toml)
 #   cargo semver-checks for every published crate (scripts/lib/published.sh) against a baseline:
-#     default: the last version on crates.io (the baseline once 0.1.0 is published);
+#     default: the last version on crates.io (a crate not published yet is skipped, saying so);
 #     --baseline-rev REV: the crates as they are at git revision REV (before the first release,
 #       e.g. `--baseline-rev main` on a branch, or the tag of the last release).
 # The tools are installed, pinned, with `cargo install --locked` into $CARGO_TARGET_DIR/tools
@@ -61,6 +61,18 @@ if [ "$run_semver" = 1 ]; then
                    process.exit(p.targets.some((t) => t.kind.includes("proc-macro")) ? 0 : 1)' "$crate"; then
       echo "semver-checks: $crate skipped (proc-macro)"
       continue
+    fi
+    if [ ${#baseline[@]} -eq 0 ]; then
+      # Against crates.io: a crate that was never published has no baseline (the first
+      # release); anything else cargo cannot answer is a failure, not a skip.
+      if ! out="$(cargo info --registry crates-io "$crate" 2>&1)"; then
+        if grep -q "could not find \`$crate" <<<"$out"; then
+          echo "semver-checks: $crate skipped (not on crates.io yet: its first release has no baseline)"
+          continue
+        fi
+        echo "release-check.sh: could not ask crates.io about $crate: $out" >&2
+        exit 1
+      fi
     fi
     echo "semver-checks: $crate against ${baseline[*]:-the last version on crates.io}"
     cargo semver-checks check-release --package "$crate" "${baseline[@]}"
