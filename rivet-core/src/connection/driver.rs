@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use super::events::Event;
 use super::{Command, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Shared};
 use crate::handle::{ActorHandle, Target};
 use crate::protocol::{self, Payload, ToClientRaw, WireFrame};
-use crate::runtime::{self, BoxFuture};
+use crate::runtime::{self, BoxFuture, DynFuture, MaybeSend};
 use crate::tracker::ConnectionGuard;
 use crate::transport::{self, WsIn, WsOut, WsSink, WsSocket};
 use crate::{Encoding, Error, Result, ServerError};
@@ -236,7 +237,14 @@ impl Driver {
 
     /// Runs one write with the write deadline, watching the command channel meanwhile: a
     /// shutdown ends the wait at once, anything else waits in the backlog.
-    async fn write(&mut self, op: impl Future<Output = Result<()>>) -> Wrote {
+    async fn write(&mut self, op: impl Future<Output = Result<()>> + MaybeSend) -> Wrote {
+        futures::pin_mut!(op);
+        self.write_dyn(op).await
+    }
+
+    /// [`Driver::write`] behind a trait object: one copy of the deadline and command handling
+    /// for every kind of write (feed, flush, send), not one each.
+    async fn write_dyn(&mut self, op: Pin<&mut DynFuture<'_, Result<()>>>) -> Wrote {
         let sent = |result: Result<()>| match result {
             Ok(()) => Wrote::Done,
             Err(err) => Wrote::Failed(Error::Disconnected {
