@@ -724,7 +724,9 @@ impl Driver {
     /// Terminal state: every call fails with `err` until `reconnect()` or shutdown.
     async fn stopped(&mut self, err: Error) -> Phase {
         tracing::debug!(actor = %self.shared.description, error = %err, "connection stopped");
-        for queued in self.queue.drain(..) {
+        // pop_front, not drain(..): a `VecDeque` drain compiles its own drop glue per element
+        // type (here and in `finish`, for queued actions and commands).
+        while let Some(queued) = self.queue.pop_front() {
             let _ = queued.reply.send(Err(err.clone()));
         }
         self.set_state(|s| {
@@ -758,15 +760,17 @@ impl Driver {
         let disposed = Error::Disposed {
             what: format!("connection to {}", self.shared.description),
         };
-        for queued in self.queue.drain(..) {
+        while let Some(queued) = self.queue.pop_front() {
             let _ = queued.reply.send(Err(disposed.clone()));
         }
         for (_, reply) in self.in_flight.drain() {
             let _ = reply.send(Err(disposed.clone()));
         }
         self.commands.close();
-        let backlog: Vec<Command> = self.backlog.drain(..).collect();
-        let mut rest = backlog;
+        let mut rest = Vec::with_capacity(self.backlog.len());
+        while let Some(command) = self.backlog.pop_front() {
+            rest.push(command);
+        }
         while let Ok(command) = self.commands.try_recv() {
             rest.push(command);
         }
