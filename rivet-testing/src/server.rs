@@ -212,12 +212,19 @@ impl FakeServer {
         memory::ENDPOINT.to_owned()
     }
 
-    /// The listening address; `0.0.0.0:0` in memory (there is none).
+    /// The loopback address the server listens on, for tests that put a proxy or a raw socket
+    /// in front of it; `None` in memory ([`FakeServerBuilder::in_memory`]), where nothing
+    /// listens.
+    ///
+    /// ```
+    /// let server = rivet_testing::FakeServer::builder().start().unwrap();
+    /// assert!(server.addr().unwrap().ip().is_loopback());
+    /// let in_memory = rivet_testing::FakeServer::builder().in_memory().unwrap();
+    /// assert_eq!(in_memory.addr(), None);
+    /// ```
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn addr(&self) -> SocketAddr {
-        self.listener
-            .as_ref()
-            .map_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)), |l| l.addr)
+    pub fn addr(&self) -> Option<SocketAddr> {
+        self.listener.as_ref().map(|listener| listener.addr)
     }
 
     /// Whether the server is in memory ([`FakeServerBuilder::in_memory`]) rather than on

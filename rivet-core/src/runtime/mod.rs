@@ -16,30 +16,49 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 pub(crate) use web::{entropy, sleep, spawn, wake_signal, Instant};
 
-/// `Send` on native targets, where tasks may move between threads; nothing in the browser,
-/// where everything runs on one thread and JS values are not `Send`.
+/// `Send` on native targets, where tasks and futures may move between tokio's threads;
+/// nothing in the browser, where everything runs on one thread and JS values are not `Send`.
+///
+/// Implemented for every type that qualifies, so bounds can say `T: MaybeSend` once for both
+/// targets. Also exported as [`typed::MaybeSend`](crate::typed::MaybeSend).
+///
+/// ```
+/// use rivet_core::runtime::MaybeSend;
+///
+/// fn spawnable<T: MaybeSend + 'static>(_value: T) {}
+/// spawnable(5_i64);
+/// ```
 #[cfg(not(target_arch = "wasm32"))]
 pub trait MaybeSend: Send {}
 #[cfg(not(target_arch = "wasm32"))]
 impl<T: Send + ?Sized> MaybeSend for T {}
 
-/// `Send` on native targets, where tasks may move between threads; nothing in the browser,
-/// where everything runs on one thread and JS values are not `Send`.
+/// `Send` on native targets, where tasks and futures may move between tokio's threads;
+/// nothing in the browser, where everything runs on one thread and JS values are not `Send`.
 #[cfg(target_arch = "wasm32")]
 pub trait MaybeSend {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> MaybeSend for T {}
 
-/// `Sync` on native targets, nothing in the browser; the crate-internal twin of
-/// [`typed::MaybeSync`](crate::typed::MaybeSync) for the layers below the typed one.
+/// `Sync` on native targets, where callbacks run on tokio's threads; nothing in the browser.
+///
+/// Implemented for every type that qualifies. Also exported as
+/// [`typed::MaybeSync`](crate::typed::MaybeSync).
+///
+/// ```
+/// use rivet_core::runtime::MaybeSync;
+///
+/// fn shareable<T: MaybeSync>(_value: &T) {}
+/// shareable(&5_i64);
+/// ```
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) trait MaybeSync: Sync {}
+pub trait MaybeSync: Sync {}
 #[cfg(not(target_arch = "wasm32"))]
 impl<T: Sync + ?Sized> MaybeSync for T {}
 
-/// `Sync` on native targets, nothing in the browser.
+/// `Sync` on native targets, where callbacks run on tokio's threads; nothing in the browser.
 #[cfg(target_arch = "wasm32")]
-pub(crate) trait MaybeSync {}
+pub trait MaybeSync {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> MaybeSync for T {}
 

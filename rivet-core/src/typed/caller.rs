@@ -7,22 +7,9 @@ use std::future::Future;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::runtime::MaybeSend;
 use crate::typed::{ActionDef, Actor};
 use crate::Result;
-
-/// `Send` on native targets, where futures move between tokio's threads; nothing in the
-/// browser, where everything runs on one thread.
-#[cfg(not(target_arch = "wasm32"))]
-pub trait MaybeSend: Send {}
-#[cfg(not(target_arch = "wasm32"))]
-impl<T: Send + ?Sized> MaybeSend for T {}
-
-/// `Send` on native targets, where futures move between tokio's threads; nothing in the
-/// browser, where everything runs on one thread.
-#[cfg(target_arch = "wasm32")]
-pub trait MaybeSend {}
-#[cfg(target_arch = "wasm32")]
-impl<T: ?Sized> MaybeSend for T {}
 
 /// Calls the actions of actor [`Caller::Actor`].
 ///
@@ -54,15 +41,3 @@ pub trait Caller {
         Args: Serialize + MaybeSend,
         Out: DeserializeOwned + MaybeSend;
 }
-
-/// `Sync` on native targets, where callbacks run on tokio's threads; nothing in the browser.
-#[cfg(not(target_arch = "wasm32"))]
-pub trait MaybeSync: Sync {}
-#[cfg(not(target_arch = "wasm32"))]
-impl<T: Sync + ?Sized> MaybeSync for T {}
-
-/// `Sync` on native targets, where callbacks run on tokio's threads; nothing in the browser.
-#[cfg(target_arch = "wasm32")]
-pub trait MaybeSync {}
-#[cfg(target_arch = "wasm32")]
-impl<T: ?Sized> MaybeSync for T {}

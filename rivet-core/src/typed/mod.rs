@@ -45,7 +45,8 @@ mod defs;
 mod handle;
 
 pub use actor::{Actor, ActorKind};
-pub use caller::{Caller, MaybeSend, MaybeSync};
+pub use crate::runtime::{MaybeSend, MaybeSync};
+pub use caller::Caller;
 pub use connection::{Connection, Payloads};
 pub use defs::{ActionDef, EventDef, QueueDef};
 pub use handle::Handle;
