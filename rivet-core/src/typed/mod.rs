@@ -44,8 +44,8 @@ mod connection;
 mod defs;
 mod handle;
 
-pub use actor::{Actor, ActorKind};
 pub use crate::runtime::{MaybeSend, MaybeSync};
+pub use actor::{Actor, ActorKind};
 pub use caller::Caller;
 pub use connection::{Connection, Payloads};
 pub use defs::{ActionDef, EventDef, QueueDef};
