@@ -13,6 +13,13 @@
 //! TLS settings (rustls, aws-lc-rs): the platform's trust store through
 //! `rustls-platform-verifier` (unless turned off), plus the root certificates of the
 //! [`ClientConfig`]. TLS failures come back as [`TransportErrorKind::Tls`] with what to do.
+//!
+//! The reqwest clients are built on first use, one per URL scheme: `http`/`ws` URLs go
+//! through a client without any trust store, so a client that only talks plain HTTP to a
+//! local engine never reads the platform's CA certificates (a few hundred files, read twice
+//! before: once for requests, once for upgrades) and works in a container that has none.
+//! The TLS client is built on the first `https`/`wss` URL, and a trust store that cannot be
+//! loaded fails that call, with the same advice as before.
 
 use std::sync::{Arc, OnceLock};
 
@@ -31,47 +38,70 @@ struct TrustSettings {
     platform_roots: bool,
 }
 
-/// A pooled HTTP client, and the client of WebSocket upgrades, with one TLS setup. Cheap to
-/// clone.
+/// The pooled HTTP clients and the clients of WebSocket upgrades, with one TLS setup, each
+/// built on first use (module docs). Cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpClient {
-    inner: reqwest::Client,
     trust: Arc<TrustSettings>,
-    /// Built on the first WebSocket.
-    upgrade: Arc<OnceLock<reqwest::Client>>,
+    clients: Arc<LazyClients>,
+}
+
+/// One reqwest client per (scheme, purpose), built when first asked for.
+#[derive(Debug, Default)]
+struct LazyClients {
+    plain: OnceLock<reqwest::Client>,
+    tls: OnceLock<reqwest::Client>,
+    plain_upgrade: OnceLock<reqwest::Client>,
+    tls_upgrade: OnceLock<reqwest::Client>,
+}
+
+/// Whether `url` (`http`, `https`, `ws` or `wss`) needs TLS.
+fn uses_tls(url: &str) -> bool {
+    let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+    scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("wss")
 }
 
 impl HttpClient {
+    /// Keeps `config`'s trust settings; no reqwest client is built yet.
     pub(crate) fn new(config: &ClientConfig) -> Result<Self> {
-        let trust = Arc::new(TrustSettings {
-            root_certificates: config.root_certificates().to_vec(),
-            platform_roots: config.platform_root_certificates(),
-        });
-        let inner = build_reqwest(reqwest::Client::builder(), &trust)
-            .map_err(|e| client_build_error("create HTTP client", &trust, e))?;
         Ok(Self {
-            inner,
-            trust,
-            upgrade: Arc::default(),
+            trust: Arc::new(TrustSettings {
+                root_certificates: config.root_certificates().to_vec(),
+                platform_roots: config.platform_root_certificates(),
+            }),
+            clients: Arc::default(),
         })
     }
 
-    /// The client every WebSocket upgrade goes through. HTTP/1.1 only: a WebSocket upgrade
-    /// needs it, and an app that turns on reqwest's `http2` feature would otherwise let TLS
-    /// negotiate h2. It keeps no idle connections: an upgrade consumes its connection anyway,
-    /// and a pooled one would stay bound to the tokio runtime that opened it.
-    pub(crate) fn upgrade_client(&self, operation: &str) -> Result<&reqwest::Client> {
-        if let Some(client) = self.upgrade.get() {
+    /// The client for `url`: with the configured trust for `https`/`wss`, without any trust
+    /// store for `http`/`ws` (redirects stay within one origin, so a request never changes
+    /// scheme). `upgrade` asks for the client of WebSocket upgrades: HTTP/1.1 only (an app
+    /// that turns on reqwest's `http2` feature would otherwise let TLS negotiate h2) and
+    /// without idle connections (an upgrade consumes its connection anyway, and a pooled one
+    /// would stay bound to the tokio runtime that opened it).
+    fn client_for(&self, url: &str, upgrade: bool, operation: &str) -> Result<&reqwest::Client> {
+        let tls = uses_tls(url);
+        let slot = match (tls, upgrade) {
+            (false, false) => &self.clients.plain,
+            (true, false) => &self.clients.tls,
+            (false, true) => &self.clients.plain_upgrade,
+            (true, true) => &self.clients.tls_upgrade,
+        };
+        if let Some(client) = slot.get() {
             return Ok(client);
         }
-        let client = build_reqwest(
-            reqwest::Client::builder()
-                .http1_only()
-                .pool_max_idle_per_host(0),
-            &self.trust,
-        )
-        .map_err(|e| client_build_error(operation, &self.trust, e))?;
-        Ok(self.upgrade.get_or_init(|| client))
+        let mut builder = reqwest::Client::builder();
+        if upgrade {
+            builder = builder.http1_only().pool_max_idle_per_host(0);
+        }
+        let client = build_reqwest(builder, tls.then_some(&*self.trust))
+            .map_err(|e| client_build_error(operation, &self.trust, e))?;
+        Ok(slot.get_or_init(|| client))
+    }
+
+    /// The client a WebSocket upgrade of `url` (`http`/`https` form) goes through.
+    pub(crate) fn upgrade_client(&self, url: &str, operation: &str) -> Result<&reqwest::Client> {
+        self.client_for(url, true, operation)
     }
 
     /// Sends `request` and buffers the response body up to `request.limit` (a larger body
@@ -89,7 +119,9 @@ impl HttpClient {
         } = request;
         let method = reqwest::Method::from_bytes(method.as_str().as_bytes())
             .map_err(|e| Error::invalid("method", method.as_str(), e.to_string()))?;
-        let mut builder = self.inner.request(method, &url);
+        let mut builder = self
+            .client_for(&url, false, &operation)?
+            .request(method, &url);
         for (name, value) in &headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -145,21 +177,27 @@ impl HttpClient {
     }
 }
 
-/// The reqwest client of HTTP requests and WebSocket upgrades: no cross-origin redirects,
-/// no `Referer`, the configured trust.
+/// A reqwest client for HTTP requests or WebSocket upgrades: no cross-origin redirects, no
+/// `Referer`, and `trust` for TLS. Without `trust` (plain `http`), no trust store at all:
+/// nothing is read from disk, and TLS would fail, which a plain URL never asks for.
 fn build_reqwest(
     builder: reqwest::ClientBuilder,
-    trust: &TrustSettings,
+    trust: Option<&TrustSettings>,
 ) -> reqwest::Result<reqwest::Client> {
-    let mut builder = builder
+    let builder = builder
         .user_agent(concat!("rivet-rs/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::custom(same_origin_only))
         .referer(false);
+    let Some(trust) = trust else {
+        return builder
+            .tls_certs_only(Vec::<reqwest::Certificate>::new())
+            .build();
+    };
     let mut roots = Vec::with_capacity(trust.root_certificates.len());
     for der in &trust.root_certificates {
         roots.push(reqwest::Certificate::from_der(der)?);
     }
-    builder = if !trust.platform_roots {
+    let builder = if !trust.platform_roots {
         builder.tls_certs_only(roots)
     } else if !roots.is_empty() {
         builder.tls_certs_merge(roots)

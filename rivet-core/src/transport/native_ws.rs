@@ -50,7 +50,7 @@ pub(crate) async fn connect_websocket(
     };
     let key = generate_key();
     let mut request = http
-        .upgrade_client(operation)?
+        .upgrade_client(&http_url, operation)?
         .get(http_url)
         .header("connection", "Upgrade")
         .header("upgrade", "websocket")
