@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (see BENCHMARKS.md): installs what it needs, then
 #   1. bundle sizes: React counter (esbuild) vs the Leptos / Dioxus counters (wasm, release-small,
-#      wasm-bindgen --target web, wasm-opt -Oz from npm binaryen@132)  -> target/bench/bundle.json
+#      wasm-bindgen --target web, wasm-opt -Oz from npm binaryen@132), and the size floor
+#      benches/bundle-floor (a Leptos counter with no client library)  -> target/bench/bundle.json
 #   2. client figures: one isolated RivetKit server, each contender in its own process
 #      (rivet-core, bare-socket floor, JS client, rivetkit-client 2.3.31)  -> target/bench/results.json
 #   3. codec micro-benchmarks (criterion)                                  -> $CARGO_TARGET_DIR/criterion
@@ -55,8 +56,9 @@ find_wasm_opt() {
 # builds would otherwise share the copied-out release-small/<crate>.wasm.
 nightly_flags="-Zlocation-detail=none -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort"
 
-bundle_wasm() { # crate [nightly] -> one JSON object
+bundle_wasm() { # crate [nightly] -> one JSON object (the crate lives in examples/ or benches/)
   local crate="$1" nightly="${2:-}" dir="examples/$1"
+  [ -d "$dir" ] || dir="benches/$1"
   if [ ! -f "$dir/Cargo.toml" ]; then
     printf '{"raw":null,"gzip":null,"note":"not built yet: %s does not exist"}' "$dir"
     return
@@ -108,9 +110,10 @@ if [ "${RIVET_BENCH_SKIP_BUNDLE:-0}" != "1" ]; then
   react="$(sizes benches/react-counter/dist/bundle.js),\"note\":\"@rivetkit/react 2.3.11 + react 19, esbuild --minify\"}"
   leptos="$(bundle_wasm leptos-counter)"
   dioxus="$(bundle_wasm dioxus-counter)"
-  extra=""
+  # The size floor: the same counter with no client library (benches/bundle-floor).
+  extra=",\"bundle-floor (Leptos, bare WebSocket + serde_json)\":$(bundle_wasm bundle-floor)"
   if [ "${RIVET_BENCH_NIGHTLY:-0}" = "1" ]; then
-    extra=",\"leptos-counter (nightly, immediate-abort)\":$(bundle_wasm leptos-counter nightly)"
+    extra="$extra,\"leptos-counter (nightly, immediate-abort)\":$(bundle_wasm leptos-counter nightly)"
     extra="$extra,\"dioxus-counter (nightly, immediate-abort)\":$(bundle_wasm dioxus-counter nightly)"
   fi
   printf '{"react-counter":%s,"leptos-counter":%s,"dioxus-counter":%s%s}\n' "$react" "$leptos" "$dioxus" "$extra" >"$out/bundle.json"
