@@ -131,6 +131,8 @@ async fn on_connected_broadcasts_to_the_others_and_sends_to_the_new_one_after_in
             "{kind}"
         );
 
+        // A round trip: ada's subscriptions have reached the actor.
+        assert!(ada.ping().await.unwrap());
         let bob = handle(1, "bob").connect().unwrap();
         let mut bob_joined = bob.events(Room::JOINED);
         within(10, "bob ready", bob.ready()).await.unwrap();
@@ -183,6 +185,8 @@ async fn on_disconnected_runs_on_close_on_drop_connections_and_on_stop() {
         let ada = handle("ada").connect().unwrap();
         let mut ada_left = ada.events(Room::LEFT);
         within(10, "ada ready", ada.ready()).await.unwrap();
+        // A round trip: ada's subscription has reached the actor.
+        assert!(ada.ping().await.unwrap());
         let bob = handle("bob").connect().unwrap();
         within(10, "bob ready", bob.ready()).await.unwrap();
 
