@@ -7,7 +7,11 @@
 #   3. codec micro-benchmarks (criterion)                                  -> $CARGO_TARGET_DIR/criterion
 # Arguments are passed to the harness (e.g. --quick, --figures conn_latency,pipelined).
 # RIVET_BENCH_SKIP_BUNDLE=1 / _FIGURES=1 / _CODECS=1 skip steps 1 / 2 / 3; RIVET_BENCH_SKIP_SETUP=1
-# skips scripts/setup.sh (when it already ran).
+# skips scripts/setup.sh (when it already ran). RIVET_BENCH_NIGHTLY=1 adds two rows to bundle.json,
+# "leptos-counter (nightly, immediate-abort)" and "dioxus-counter (nightly, immediate-abort)":
+# the same counters built with the nightly smallest-build recipe of the README ("Bundle size";
+# needs the nightly toolchain with rust-src and the wasm32 target); the stable rows stay the
+# headline and are unchanged.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -46,20 +50,36 @@ find_wasm_opt() {
   fi
 }
 
-bundle_wasm() { # crate -> one JSON object
-  local crate="$1" dir="examples/$1"
+# The nightly smallest-build recipe (README, "Bundle size"): std rebuilt with immediate-abort
+# panics, no panic locations, no Debug formatting. Its own target dir: the stable and nightly
+# builds would otherwise share the copied-out release-small/<crate>.wasm.
+nightly_flags="-Zlocation-detail=none -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort"
+
+bundle_wasm() { # crate [nightly] -> one JSON object
+  local crate="$1" nightly="${2:-}" dir="examples/$1"
   if [ ! -f "$dir/Cargo.toml" ]; then
     printf '{"raw":null,"gzip":null,"note":"not built yet: %s does not exist"}' "$dir"
     return
   fi
-  log "building $crate (wasm32, release-small)"
-  if ! cargo build -q --target wasm32-unknown-unknown --profile release-small -p "$crate" >&2; then
+  local target_dir="$CARGO_TARGET_DIR" dist="$out/bundle/$crate" built=1
+  if [ -n "$nightly" ]; then
+    target_dir="$CARGO_TARGET_DIR/nightly-bundle"
+    dist="$out/bundle/$crate-nightly"
+    log "building $crate (wasm32, release-small, nightly immediate-abort)"
+    RUSTFLAGS="$nightly_flags" CARGO_TARGET_DIR="$target_dir" cargo +nightly build -q \
+      --target wasm32-unknown-unknown --profile release-small -Z build-std=std,panic_abort \
+      -p "$crate" >&2 || built=0
+  else
+    log "building $crate (wasm32, release-small)"
+    cargo build -q --target wasm32-unknown-unknown --profile release-small -p "$crate" >&2 || built=0
+  fi
+  if [ "$built" = "0" ]; then
     printf '{"raw":null,"gzip":null,"note":"cargo build failed"}'
     return
   fi
-  local lib="${crate//-/_}" wasm dist="$out/bundle/$crate"
-  wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release-small/$lib.wasm"
-  [ -f "$wasm" ] || wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release-small/$crate.wasm"
+  local lib="${crate//-/_}" wasm
+  wasm="$target_dir/wasm32-unknown-unknown/release-small/$lib.wasm"
+  [ -f "$wasm" ] || wasm="$target_dir/wasm32-unknown-unknown/release-small/$crate.wasm"
   [ -f "$wasm" ] || { printf '{"raw":null,"gzip":null,"note":"no .wasm output"}'; return; }
   rm -rf "$dist" && mkdir -p "$dist"
   wasm-bindgen --target web --no-typescript --out-dir "$dist" --out-name "$lib" "$wasm" >&2
@@ -67,6 +87,7 @@ bundle_wasm() { # crate -> one JSON object
   # (python3 benches/twiggy-by-part.py target/bench/bundle/*/*.pre-opt.wasm).
   cp "$dist/${lib}_bg.wasm" "$dist/${lib}_bg.pre-opt.wasm"
   local note="wasm-bindgen --target web"
+  [ -z "$nightly" ] || note="nightly build-std, immediate-abort, no locations, no Debug; $note"
   [ -n "$wasm_opt" ] || find_wasm_opt
   if [ -n "$wasm_opt" ]; then
     "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
@@ -87,7 +108,12 @@ if [ "${RIVET_BENCH_SKIP_BUNDLE:-0}" != "1" ]; then
   react="$(sizes benches/react-counter/dist/bundle.js),\"note\":\"@rivetkit/react 2.3.11 + react 19, esbuild --minify\"}"
   leptos="$(bundle_wasm leptos-counter)"
   dioxus="$(bundle_wasm dioxus-counter)"
-  printf '{"react-counter":%s,"leptos-counter":%s,"dioxus-counter":%s}\n' "$react" "$leptos" "$dioxus" >"$out/bundle.json"
+  extra=""
+  if [ "${RIVET_BENCH_NIGHTLY:-0}" = "1" ]; then
+    extra=",\"leptos-counter (nightly, immediate-abort)\":$(bundle_wasm leptos-counter nightly)"
+    extra="$extra,\"dioxus-counter (nightly, immediate-abort)\":$(bundle_wasm dioxus-counter nightly)"
+  fi
+  printf '{"react-counter":%s,"leptos-counter":%s,"dioxus-counter":%s%s}\n' "$react" "$leptos" "$dioxus" "$extra" >"$out/bundle.json"
 fi
 
 # --- 2. client figures ----------------------------------------------------------------------

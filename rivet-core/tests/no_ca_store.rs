@@ -38,16 +38,20 @@ async fn plain_http_needs_no_ca_certificates_and_https_says_what_is_missing() {
     assert_eq!(n, 1);
     let connection = counter.connect().unwrap();
     within(90, "connection", connection.ready()).await.unwrap();
-    let n: i64 = within(90, "connection action", connection.action("increment", (1,)))
-        .await
-        .unwrap();
+    let n: i64 = within(
+        90,
+        "connection action",
+        connection.action("increment", (1,)),
+    )
+    .await
+    .unwrap();
     assert_eq!(n, 2);
     connection.dispose().await;
 
     // https with only the (empty) platform store: the first call fails, typed, with advice.
     let ca = TestCa::new();
     let proxy = TlsProxy::start(server.addr(), &ca);
-    let untrusting = Client::new(&proxy.endpoint()).expect("building a client reads no trust store");
+    let untrusting = Client::new(proxy.endpoint()).expect("building a client reads no trust store");
     let err = within(
         90,
         "https action without a trust store",

@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use super::events::Event;
 use super::{Command, ConnParams, ConnStatus, ConnectOptions, ConnectionState, Shared};
 use crate::handle::{ActorHandle, Target};
 use crate::protocol::{self, Payload, ToClientRaw, WireFrame};
-use crate::runtime::{self, BoxFuture};
+use crate::runtime::{self, BoxFuture, DynFuture, MaybeSend};
 use crate::tracker::ConnectionGuard;
 use crate::transport::{self, WsIn, WsOut, WsSink, WsSocket};
 use crate::{Encoding, Error, Result, ServerError};
@@ -236,7 +237,14 @@ impl Driver {
 
     /// Runs one write with the write deadline, watching the command channel meanwhile: a
     /// shutdown ends the wait at once, anything else waits in the backlog.
-    async fn write(&mut self, op: impl Future<Output = Result<()>>) -> Wrote {
+    async fn write(&mut self, op: impl Future<Output = Result<()>> + MaybeSend) -> Wrote {
+        futures::pin_mut!(op);
+        self.write_dyn(op).await
+    }
+
+    /// [`Driver::write`] behind a trait object: one copy of the deadline and command handling
+    /// for every kind of write (feed, flush, send), not one each.
+    async fn write_dyn(&mut self, op: Pin<&mut DynFuture<'_, Result<()>>>) -> Wrote {
         let sent = |result: Result<()>| match result {
             Ok(()) => Wrote::Done,
             Err(err) => Wrote::Failed(Error::Disconnected {
@@ -716,7 +724,9 @@ impl Driver {
     /// Terminal state: every call fails with `err` until `reconnect()` or shutdown.
     async fn stopped(&mut self, err: Error) -> Phase {
         tracing::debug!(actor = %self.shared.description, error = %err, "connection stopped");
-        for queued in self.queue.drain(..) {
+        // pop_front, not drain(..): a `VecDeque` drain compiles its own drop glue per element
+        // type (here and in `finish`, for queued actions and commands).
+        while let Some(queued) = self.queue.pop_front() {
             let _ = queued.reply.send(Err(err.clone()));
         }
         self.set_state(|s| {
@@ -750,15 +760,17 @@ impl Driver {
         let disposed = Error::Disposed {
             what: format!("connection to {}", self.shared.description),
         };
-        for queued in self.queue.drain(..) {
+        while let Some(queued) = self.queue.pop_front() {
             let _ = queued.reply.send(Err(disposed.clone()));
         }
         for (_, reply) in self.in_flight.drain() {
             let _ = reply.send(Err(disposed.clone()));
         }
         self.commands.close();
-        let backlog: Vec<Command> = self.backlog.drain(..).collect();
-        let mut rest = backlog;
+        let mut rest = Vec::with_capacity(self.backlog.len());
+        while let Some(command) = self.backlog.pop_front() {
+            rest.push(command);
+        }
         while let Ok(command) = self.commands.try_recv() {
             rest.push(command);
         }

@@ -78,11 +78,14 @@ pub(crate) fn revive_value(value: Value) -> Result<Value, String> {
                 .collect::<Result<_, _>>()
                 .map(Value::Array)
         }
-        Value::Object(map) => map
-            .into_iter()
-            .map(|(k, v)| Ok((k, revive_value(v)?)))
-            .collect::<Result<Map<_, _>, String>>()
-            .map(Value::Object),
+        // In place: collecting into a `Map` would compile a sort (BTreeMap's `from_iter`) for
+        // this one iterator type.
+        Value::Object(mut map) => {
+            for item in map.values_mut() {
+                *item = revive_value(std::mem::take(item))?;
+            }
+            Ok(Value::Object(map))
+        }
         Value::Number(n) => Ok(Value::Number(integral_float_as_integer(n))),
         scalar => Ok(scalar),
     }
@@ -209,11 +212,15 @@ fn wire_value(value: &Value) -> Value {
             }
             Value::Array(encoded)
         }
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), wire_value(v)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            // Inserted one by one: `collect()` would compile a sort (BTreeMap's `from_iter`)
+            // for this one iterator type.
+            let mut encoded = Map::new();
+            for (key, item) in map {
+                encoded.insert(key.clone(), wire_value(item));
+            }
+            Value::Object(encoded)
+        }
         Value::Number(n) => wire_number(n),
         other => other.clone(),
     }

@@ -5,10 +5,7 @@
 //! carries payloads as `data` fields (see [`schema`](super::schema)).
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::cbor_item::{write_bool, write_map, write_text, write_uint};
@@ -333,7 +330,9 @@ fn object<'a>(
     raw_field: &str,
 ) -> Result<(Fields, Option<&'a [u8]>), Error> {
     let entries = match format {
-        Format::Json => json_entries(bytes).map_err(|e| Error::decode(what, e))?,
+        Format::Json => {
+            super::json_item::object_entries(bytes).map_err(|e| Error::decode(what, e))?
+        }
         #[cfg(any(feature = "cbor", feature = "bare"))]
         Format::Cbor => super::cbor_item::map_entries(bytes).map_err(|e| Error::decode(what, e))?,
         #[cfg(not(any(feature = "cbor", feature = "bare")))]
@@ -374,73 +373,5 @@ fn is_null(span: &[u8], format: Format) -> bool {
     match format {
         Format::Json => span == b"null",
         Format::Cbor => matches!(span, [0xf6] | [0xf7]),
-    }
-}
-
-/// The entries of the JSON object `bytes` as (key, raw value text). `None` when `bytes` is
-/// valid JSON but not an object.
-#[allow(clippy::type_complexity)]
-fn json_entries(bytes: &[u8]) -> Result<Option<Vec<(Cow<'_, str>, &[u8])>>, String> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    match de.deserialize_map(EntriesVisitor) {
-        Ok(entries) => {
-            de.end().map_err(|e| format!("invalid JSON: {e}"))?;
-            Ok(Some(entries))
-        }
-        Err(e) => match serde_json::from_slice::<IgnoredAny>(bytes) {
-            Ok(_) => Ok(None),
-            Err(_) => Err(format!("invalid JSON: {e}")),
-        },
-    }
-}
-
-struct EntriesVisitor;
-
-impl<'de> Visitor<'de> for EntriesVisitor {
-    type Value = Vec<(Cow<'de, str>, &'de [u8])>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            let value: &'de RawValue = map.next_value()?;
-            entries.push((key, value.get().as_bytes()));
-        }
-        Ok(entries)
-    }
-}
-
-/// An object key, borrowed unless it had escapes.
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v))
     }
 }

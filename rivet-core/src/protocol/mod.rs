@@ -22,6 +22,7 @@ pub mod codec;
 pub mod compat;
 mod content;
 mod envelope;
+mod json_item;
 mod payload;
 mod revive;
 #[cfg(feature = "bare")]

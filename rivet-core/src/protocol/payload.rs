@@ -184,11 +184,7 @@ impl<'a> PayloadRef<'a> {
     /// server escaped or tagged): read those through [`to_value`](Self::to_value).
     pub(crate) fn arg<T: DeserializeOwned>(&self, index: usize) -> Option<Result<T, String>> {
         let items = match self.format {
-            Format::Json => serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(self.bytes)
-                .ok()?
-                .into_iter()
-                .map(|raw| raw.get().as_bytes())
-                .collect::<Vec<_>>(),
+            Format::Json => super::json_item::array_items(self.bytes)?,
             Format::Cbor => super::cbor_item::array_items(self.bytes).ok()??,
         };
         if let [first, _] = items.as_slice() {

@@ -354,76 +354,103 @@ impl<'de, V: Visitor<'de>> Adapt<V> {
     }
 
     fn tagged<E: de::Error>(self, tag: String, payload: Content) -> Result<V::Value, E> {
-        match tag.as_str() {
-            BIGINT => self.bigint(payload),
-            UINT8_ARRAY | ARRAY_BUFFER => match payload {
-                Content::Str(b64) => {
-                    let bytes = crate::b64::decode(b64.as_bytes(), crate::b64::Padding::Optional)
-                        .map_err(|e| {
-                        E::custom(format_args!("{tag} payload is not valid base64: {e}"))
-                    })?;
-                    self.bytes(bytes)
-                }
-                other => Err(E::custom(format_args!(
-                    "{tag} payload must be a base64 string, got {}",
-                    kind(&other)
-                ))),
-            },
-            UNDEFINED => self.nothing(),
-            SET => match payload {
-                Content::Seq(items) => self.plain(Chain::<NoSeq<E>>::new(items, None)),
-                other => Err(E::custom(format_args!(
-                    "{SET} payload must be an array, got {}",
-                    kind(&other)
-                ))),
-            },
-            escaped if escaped.starts_with("$$") => {
-                let pair = vec![Content::Str(escaped[1..].to_owned()), payload];
-                self.plain(Chain::<NoSeq<E>>::new(pair, None))
-            }
-            unknown => Err(E::custom(format_args!(
-                "unknown compat tag {unknown:?} (corrupted data or a newer server?)"
-            ))),
+        match classify(tag, payload, self.hint).map_err(E::custom)? {
+            Tagged::Replay(n) => replay(n, self.hint, self.visitor),
+            Tagged::U64(n) => self.visit_u64(n),
+            Tagged::I64(n) => self.visit_i64(n),
+            Tagged::Wide(n) => self.wide(n),
+            Tagged::Digits(digits) => self.visitor.visit_string(digits),
+            Tagged::Bytes(bytes) => self.bytes(bytes),
+            Tagged::Nothing => self.nothing(),
+            Tagged::Plain(items) => self.plain(Chain::<NoSeq<E>>::new(items, None)),
         }
     }
+}
 
-    fn bigint<E: de::Error>(self, payload: Content) -> Result<V::Value, E> {
-        let digits = match payload {
-            Content::Str(s) => s,
-            n @ (Content::U64(_) | Content::I64(_)) => return replay(n, self.hint, self.visitor),
-            other => {
-                return Err(E::custom(format_args!(
-                    "{BIGINT} payload must be a decimal string, got {}",
-                    kind(&other)
-                )))
-            }
-        };
-        let digits = digits.trim();
-        let unsigned = digits.strip_prefix('-').unwrap_or(digits);
-        if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(E::custom(format_args!(
-                "{BIGINT} payload {digits:?} is not a decimal integer"
-            )));
+/// What a compat tag and its payload stand for: worked out here, without the caller's visitor
+/// and error types, so the checks and their messages are in the binary once instead of once per
+/// payload type.
+enum Tagged {
+    /// A bigint sent as a plain integer: handed over as it is.
+    Replay(Content),
+    U64(u64),
+    I64(i64),
+    /// A bigint of 65 to 128 bits (`Content::U128` / `Content::I128`).
+    Wide(Content),
+    /// A bigint beyond 128 bits, for a `Value` (which keeps the exact digits).
+    Digits(String),
+    Bytes(Vec<u8>),
+    /// `undefined`.
+    Nothing,
+    /// A `Set`, or an escaped `$$` string that starts a plain sequence.
+    Plain(Vec<Content>),
+}
+
+/// Reads a compat tag's payload; the error is the message for `de::Error::custom`.
+fn classify(tag: String, payload: Content, hint: Hint) -> Result<Tagged, String> {
+    match tag.as_str() {
+        BIGINT => bigint(payload, hint),
+        UINT8_ARRAY | ARRAY_BUFFER => match payload {
+            Content::Str(b64) => crate::b64::decode(b64.as_bytes(), crate::b64::Padding::Optional)
+                .map(Tagged::Bytes)
+                .map_err(|e| format!("{tag} payload is not valid base64: {e}")),
+            other => Err(format!(
+                "{tag} payload must be a base64 string, got {}",
+                kind(&other)
+            )),
+        },
+        UNDEFINED => Ok(Tagged::Nothing),
+        SET => match payload {
+            Content::Seq(items) => Ok(Tagged::Plain(items)),
+            other => Err(format!(
+                "{SET} payload must be an array, got {}",
+                kind(&other)
+            )),
+        },
+        escaped if escaped.starts_with("$$") => Ok(Tagged::Plain(vec![
+            Content::Str(escaped[1..].to_owned()),
+            payload,
+        ])),
+        unknown => Err(format!(
+            "unknown compat tag {unknown:?} (corrupted data or a newer server?)"
+        )),
+    }
+}
+
+fn bigint(payload: Content, hint: Hint) -> Result<Tagged, String> {
+    let digits = match payload {
+        Content::Str(s) => s,
+        n @ (Content::U64(_) | Content::I64(_)) => return Ok(Tagged::Replay(n)),
+        other => {
+            return Err(format!(
+                "{BIGINT} payload must be a decimal string, got {}",
+                kind(&other)
+            ))
         }
-        if let Ok(n) = digits.parse::<u64>() {
-            return self.visit_u64(n);
-        }
-        if let Ok(n) = digits.parse::<i64>() {
-            return self.visit_i64(n);
-        }
-        if let Ok(n) = digits.parse::<u128>() {
-            return self.wide(Content::U128(n));
-        }
-        if let Ok(n) = digits.parse::<i128>() {
-            return self.wide(Content::I128(n));
-        }
-        match self.hint {
-            // Beyond 128 bits: a `Value` keeps the exact digits, as `revive` does.
-            Hint::Any => self.visitor.visit_string(digits.to_owned()),
-            _ => Err(E::custom(format_args!(
-                "the bigint {digits} does not fit in 128 bits"
-            ))),
-        }
+    };
+    let digits = digits.trim();
+    let unsigned = digits.strip_prefix('-').unwrap_or(digits);
+    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{BIGINT} payload {digits:?} is not a decimal integer"
+        ));
+    }
+    if let Ok(n) = digits.parse::<u64>() {
+        return Ok(Tagged::U64(n));
+    }
+    if let Ok(n) = digits.parse::<i64>() {
+        return Ok(Tagged::I64(n));
+    }
+    if let Ok(n) = digits.parse::<u128>() {
+        return Ok(Tagged::Wide(Content::U128(n)));
+    }
+    if let Ok(n) = digits.parse::<i128>() {
+        return Ok(Tagged::Wide(Content::I128(n)));
+    }
+    match hint {
+        // Beyond 128 bits: a `Value` keeps the exact digits, as `revive` does.
+        Hint::Any => Ok(Tagged::Digits(digits.to_owned())),
+        _ => Err(format!("the bigint {digits} does not fit in 128 bits")),
     }
 }
 

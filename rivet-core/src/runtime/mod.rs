@@ -69,6 +69,15 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a
 #[cfg(target_arch = "wasm32")]
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + 'a>>;
 
+/// A future borrowed as a trait object (`Send` on native targets, not in the browser): for
+/// helpers that would otherwise be compiled once per future type.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) type DynFuture<'a, T> = dyn Future<Output = T> + Send + 'a;
+/// A future borrowed as a trait object (`Send` on native targets, not in the browser): for
+/// helpers that would otherwise be compiled once per future type.
+#[cfg(target_arch = "wasm32")]
+pub(crate) type DynFuture<'a, T> = dyn Future<Output = T> + 'a;
+
 /// Runs `future` until `deadline` passes; `None` when it did not finish in time. On the
 /// platform's timer (tokio natively, the browser's in wasm32), for adapters such as the hooks.
 ///
