@@ -1,5 +1,5 @@
 //! Fake actors: a name, per-key state, actions written as Rust closures (untyped, or typed by
-//! an `#[rivet_core::actor]` declaration), a params check and create input.
+//! an `#[rivet_core::actor]` declaration), a params check, connection hooks and create input.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -285,6 +285,12 @@ pub(crate) type ErasedAction = Arc<
         + Send
         + Sync,
 >;
+/// `on_connected` / `on_disconnected`: run with the actor's state and the connection.
+pub(crate) type ErasedHook = Arc<
+    dyn Fn(&mut (dyn Any + Send), &Caller<'_>) -> (Result<(), ActorError>, Vec<Outgoing>)
+        + Send
+        + Sync,
+>;
 pub(crate) type ErasedCreate = Arc<dyn Fn(&Create) -> Box<dyn Any + Send> + Send + Sync>;
 pub(crate) type ConnectCheck = Arc<dyn Fn(&Value) -> Result<(), ActorError> + Send + Sync>;
 
@@ -294,7 +300,37 @@ pub(crate) struct ActorSpec {
     pub(crate) name: String,
     pub(crate) create: ErasedCreate,
     pub(crate) on_connect: Option<ConnectCheck>,
+    pub(crate) on_connected: Option<ErasedHook>,
+    pub(crate) on_disconnected: Option<ErasedHook>,
     pub(crate) actions: HashMap<String, ErasedAction>,
+}
+
+/// Runs `f` with a [`Ctx`] over `state` (which must be an `S`) for `caller`; `what` names the
+/// handler in the error if the state has another type.
+fn with_ctx<S: 'static, R>(
+    state: &mut (dyn Any + Send),
+    caller: &Caller<'_>,
+    what: &str,
+    f: impl FnOnce(&mut Ctx<'_, S>) -> Result<R, ActorError>,
+) -> (Result<R, ActorError>, Vec<Outgoing>) {
+    let Some(state) = state.downcast_mut::<S>() else {
+        let err = ActorError::new(
+            "rivet_testing",
+            "state_type",
+            format!("the state of the actor behind {what} has another type"),
+        );
+        return (Err(err), Vec::new());
+    };
+    let mut ctx = Ctx {
+        state,
+        key: caller.key,
+        actor_id: caller.actor_id,
+        params: caller.params,
+        conn_id: caller.conn_id,
+        outbox: Vec::new(),
+    };
+    let result = f(&mut ctx);
+    (result, ctx.outbox)
 }
 
 /// A fake actor definition: its name, how its state starts, its actions and its params
@@ -381,6 +417,8 @@ impl<S: Send + 'static> FakeActor<S> {
                 name: actor.actor_name().into_owned(),
                 create,
                 on_connect: None,
+                on_connected: None,
+                on_disconnected: None,
                 actions: HashMap::new(),
             },
             state: std::marker::PhantomData,
@@ -405,6 +443,60 @@ impl<S: Send + 'static> FakeActor<S> {
         self
     }
 
+    /// Runs `hook` once a connection is established, like RivetKit's `onConnect`: after the
+    /// params check ([`Self::on_connect`]) and before the connection's `Init` is sent. It sees
+    /// the actor's state, the connection's params and id ([`Ctx::conn_id`]) and sends events
+    /// like an action: a broadcast reaches the *other* subscribed connections (the new one
+    /// has not subscribed yet, so, as on a real server, it misses its own), an event sent to
+    /// the caller arrives right after its `Init`. An error rejects the connection as the
+    /// params check does (an `Error` message, then a close; `Error::Rejected` for the client)
+    /// and [`Self::on_disconnected`] does not run for it.
+    ///
+    /// ```
+    /// use rivet_testing::FakeActor;
+    /// use serde_json::json;
+    /// let room = FakeActor::new("room").on_connected(|ctx| {
+    ///     let user = ctx.params()["user"].clone();
+    ///     ctx.broadcast("joined", vec![user]);
+    ///     Ok(())
+    /// });
+    /// ```
+    pub fn on_connected(
+        mut self,
+        hook: impl Fn(&mut Ctx<'_, S>) -> Result<(), ActorError> + Send + Sync + 'static,
+    ) -> Self {
+        let hook: ErasedHook =
+            Arc::new(move |state, caller| with_ctx(state, caller, "on_connected", &hook));
+        self.spec.on_connected = Some(hook);
+        self
+    }
+
+    /// Runs `hook` once a connection that [`Self::on_connected`] admitted is gone, like
+    /// RivetKit's `onDisconnect`: the client closed it or let go of it, the test dropped it
+    /// ([`FakeServer::drop_connections`](crate::FakeServer::drop_connections)), an action
+    /// disconnected it, or the server stopped (on loopback at once; in memory when the
+    /// client notices). The connection no longer counts in
+    /// [`FakeServer::connections`](crate::FakeServer::connections); its broadcasts reach the
+    /// remaining subscribers; events to the caller go nowhere and an error is ignored.
+    ///
+    /// ```
+    /// use rivet_testing::FakeActor;
+    /// let room = FakeActor::new("room").on_disconnected(|ctx| {
+    ///     let user = ctx.params()["user"].clone();
+    ///     ctx.broadcast("left", vec![user]);
+    ///     Ok(())
+    /// });
+    /// ```
+    pub fn on_disconnected(
+        mut self,
+        hook: impl Fn(&mut Ctx<'_, S>) -> Result<(), ActorError> + Send + Sync + 'static,
+    ) -> Self {
+        let hook: ErasedHook =
+            Arc::new(move |state, caller| with_ctx(state, caller, "on_disconnected", &hook));
+        self.spec.on_disconnected = Some(hook);
+        self
+    }
+
     /// Adds an untyped action: `handler(ctx, args)` gets the positional arguments as JSON
     /// values and answers with a JSON value or an error.
     ///
@@ -421,24 +513,7 @@ impl<S: Send + 'static> FakeActor<S> {
     ) -> Self {
         let action_name = name.to_owned();
         let erased: ErasedAction = Arc::new(move |state, caller, args| {
-            let Some(state) = state.downcast_mut::<S>() else {
-                let err = ActorError::new(
-                    "rivet_testing",
-                    "state_type",
-                    format!("the state of the actor behind {action_name} has another type"),
-                );
-                return (Err(err), Vec::new());
-            };
-            let mut ctx = Ctx {
-                state,
-                key: caller.key,
-                actor_id: caller.actor_id,
-                params: caller.params,
-                conn_id: caller.conn_id,
-                outbox: Vec::new(),
-            };
-            let result = handler(&mut ctx, args);
-            (result, ctx.outbox)
+            with_ctx(state, caller, &action_name, |ctx| handler(ctx, args))
         });
         self.spec.actions.insert(name.to_owned(), erased);
         self

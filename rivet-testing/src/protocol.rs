@@ -15,7 +15,7 @@ use percent_encoding::percent_decode_str;
 use rivet_core::ActorKey;
 use serde_json::{json, Value};
 
-use crate::actor::{ActorSpec, Caller, Create, Outgoing};
+use crate::actor::{ActorSpec, Caller, Create, ErasedHook, Outgoing};
 use crate::wire::{self, ClientMessage, Frame, Wire};
 use crate::ActorError;
 
@@ -190,6 +190,32 @@ impl Shared {
             Some(check) => check(params),
             None => Ok(()),
         }
+    }
+
+    /// Runs the connection hook `which` picks (if the actor has one) for the connection
+    /// `conn_id` with `params`, then sends the events it made.
+    fn run_hook(
+        &self,
+        instance: &Instance,
+        which: fn(&ActorSpec) -> Option<&ErasedHook>,
+        params: &Value,
+        conn_id: &str,
+    ) -> Result<(), ActorError> {
+        let Some(hook) = self.spec(&instance.name).ok().and_then(which) else {
+            return Ok(());
+        };
+        let caller = Caller {
+            key: &instance.key,
+            actor_id: &instance.id,
+            params,
+            conn_id: Some(conn_id),
+        };
+        let (result, outbox) = {
+            let mut state = lock(&instance.state);
+            hook(&mut **state, &caller)
+        };
+        dispatch(instance, outbox, Some(conn_id));
+        result
     }
 
     /// Runs `action`, then sends the events it made; `conn_id` is the calling connection.
@@ -663,6 +689,23 @@ impl Admitted {
             subscriptions: HashSet::new(),
             tx,
         });
+        // `onConnect`: before the `Init`, so its events to this connection come after it.
+        let connected = shared.run_hook(
+            &instance,
+            |spec| spec.on_connected.as_ref(),
+            &params,
+            &conn_id,
+        );
+        if let Err(err) = connected {
+            lock(&instance.conns).retain(|c| c.id != conn_id);
+            return Err(vec![
+                Out::Frame(encoding.error(None, &err)),
+                Out::Close {
+                    code: 1011,
+                    reason: format!("{}.{}", err.group, err.code),
+                },
+            ]);
+        }
         let init = encoding.init(&instance.id, &conn_id);
         Ok((
             Session {
@@ -679,7 +722,8 @@ impl Admitted {
 }
 
 /// One open connection after its `Init`. Dropping it unregisters it (it no longer counts in
-/// [`FakeServer::connections`](crate::FakeServer::connections) or gets events).
+/// [`FakeServer::connections`](crate::FakeServer::connections) or gets events), then runs the
+/// actor's `on_disconnected`.
 pub(crate) struct Session {
     shared: Arc<Shared>,
     instance: Arc<Instance>,
@@ -693,6 +737,13 @@ pub(crate) struct Session {
 impl Drop for Session {
     fn drop(&mut self) {
         lock(&self.instance.conns).retain(|c| c.id != self.conn_id);
+        // `onDisconnect`: its error has no one to go to.
+        let _ = self.shared.run_hook(
+            &self.instance,
+            |spec| spec.on_disconnected.as_ref(),
+            &self.params,
+            &self.conn_id,
+        );
     }
 }
 

@@ -3,7 +3,7 @@
 //! every encoding, and against the fake in memory (the client's `test-transport`, as in the
 //! browser). Each scenario records what the client saw; the records must be equal, so
 //! the fake cannot drift from the server on what apps rely on: typed actions, events,
-//! params, errors, keys, create input and status transitions.
+//! params, errors, keys, create input, status transitions and the connection hooks' events.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,7 +13,7 @@ use common::{
     client_for, shared_fake, shared_memory_fake, unique_key, within, Chat, ChatActions, ChatParams,
     Counter, CounterActions,
 };
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use rivet_core::{Client, ConnStatus, CreateOptions, Encoding, Error};
 use rivet_test_support::TestServer;
 use serde_json::{json, Value};
@@ -221,6 +221,58 @@ async fn params_accepted_and_rejected() {
     assert!(
         seen.iter()
             .any(|s| s.contains(r#"connect rejected Rejected user.unauthorized {"got":"nope"}"#)),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joined_and_left_reach_the_other_connections() {
+    let seen = conform("joined/left", |client, encoding| async move {
+        let key = unique_key("joined");
+        // Two visitors, each with a client of its own.
+        let clients = [client(encoding), client(encoding)];
+        let connect = |n: usize, user: &str| {
+            clients[n]
+                .get_or_create(Chat, key.as_str())
+                .with_params(&ChatParams {
+                    token: "secret".to_owned(),
+                    user: user.to_owned(),
+                })
+                .unwrap()
+                .connect()
+                .unwrap()
+        };
+        let ada = connect(0, "ada");
+        let mut ada_joined = ada.events(Chat::JOINED);
+        let mut ada_left = ada.events(Chat::LEFT);
+        ada.ready().await.unwrap();
+        // A round trip: ada's subscriptions have reached the actor.
+        ada.get_history().await.unwrap();
+
+        let bob = connect(1, "bob");
+        let mut bob_joined = bob.events(Chat::JOINED);
+        bob.ready().await.unwrap();
+        let joined = within(10, "joined", ada_joined.next()).await.unwrap();
+        let mut seen = vec![format!("ada saw joined {:?}", joined.unwrap())];
+        // bob's own `joined` went out before his Init: he was not subscribed yet.
+        bob.get_history().await.unwrap();
+        let own = bob_joined.next().now_or_never().is_some();
+        seen.push(format!("bob saw his own joined {own}"));
+
+        bob.dispose().await;
+        let left = within(10, "left", ada_left.next()).await.unwrap();
+        seen.push(format!("ada saw left {:?}", left.unwrap()));
+        ada.dispose().await;
+        seen
+    })
+    .await;
+    assert_eq!(
+        seen[..3],
+        [
+            r#"json: ada saw joined Some("bob")"#,
+            "json: bob saw his own joined false",
+            r#"json: ada saw left Some("bob")"#,
+        ],
         "{seen:?}"
     );
 }

@@ -22,8 +22,9 @@ pub const CHAT_TOKEN: &str = "secret";
 /// The `chatRoom` actor: `sendMessage` stores the message under the caller's `user` and
 /// broadcasts it as `message`; `getHistory` answers every message so far; a connection or a
 /// call whose params lack the token [`CHAT_TOKEN`] is rejected with `user.unauthorized` (metadata
-/// `{"got": token}`). Not mirrored: the `joined` / `left` events (the fake has no connect hook)
-/// and `connCount`.
+/// `{"got": token}`); when a connection opens and closes, `joined` and `left` with its `user`
+/// go to the other subscribed connections (the new one misses its own `joined`, as on the
+/// demo server). Not mirrored: `connCount`.
 ///
 /// ```
 /// let room = rivet_example_actors::fake::chat_room();
@@ -34,6 +35,14 @@ pub fn chat_room() -> FakeActor<Vec<ChatMessage>> {
             Some(CHAT_TOKEN) => Ok(()),
             token => Err(ActorError::user("unauthorized", "bad token")
                 .with_metadata(json!({ "got": token }))),
+        })
+        .on_connected(|ctx| {
+            let user = ctx.params()["user"].as_str().map(str::to_owned);
+            ctx.emit(ChatRoom::JOINED, &user)
+        })
+        .on_disconnected(|ctx| {
+            let user = ctx.params()["user"].as_str().map(str::to_owned);
+            ctx.emit(ChatRoom::LEFT, &user)
         })
         .on_action(ChatRoom::SEND_MESSAGE, |ctx, (text,)| {
             let user = ctx.params()["user"].as_str().map(str::to_owned);

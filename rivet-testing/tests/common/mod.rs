@@ -40,6 +40,10 @@ pub trait Chat {
     fn get_history() -> Vec<Entry>;
     #[event(name = "message")]
     fn new_message(entry: Entry);
+    #[event]
+    fn joined(user: Option<String>);
+    #[event]
+    fn left(user: Option<String>);
 }
 
 /// `counter` of `server.mjs`.
@@ -76,7 +80,8 @@ pub fn counter() -> FakeActor<i64> {
         })
 }
 
-/// `chatRoom` of `server.mjs`: params `{token: "secret", user}` or `user.unauthorized`.
+/// `chatRoom` of `server.mjs`: params `{token: "secret", user}` or `user.unauthorized`;
+/// `joined` / `left` with the user when a connection opens / closes.
 pub fn chat_room() -> FakeActor<Vec<Entry>> {
     FakeActor::with_state(Chat, |_| Vec::new())
         .on_connect(|params| {
@@ -85,6 +90,15 @@ pub fn chat_room() -> FakeActor<Vec<Entry>> {
             }
             let got = params.get("token").cloned().unwrap_or(Value::Null);
             Err(ActorError::user("unauthorized", "bad token").with_metadata(json!({"got": got})))
+        })
+        // `onConnect` / `onDisconnect`: the connection's user (`createConnState`).
+        .on_connected(|ctx| {
+            let user = ctx.params()["user"].as_str().map(str::to_owned);
+            ctx.emit(Chat::JOINED, &user)
+        })
+        .on_disconnected(|ctx| {
+            let user = ctx.params()["user"].as_str().map(str::to_owned);
+            ctx.emit(Chat::LEFT, &user)
         })
         .on_action(Chat::SEND_MESSAGE, |ctx, (text,)| {
             let user = ctx.params()["user"].as_str().map(str::to_owned);
