@@ -58,7 +58,7 @@ impl Client {
     /// # Ok::<(), rivet_core::Error>(())
     /// ```
     pub fn from_config(config: ClientConfig) -> Result<Self> {
-        let http = HttpClient::new(&config)?;
+        let http = HttpClient::new(&config);
         Ok(Self {
             inner: Arc::new(ClientInner::new(config, http)),
             manager: Arc::default(),

@@ -67,6 +67,15 @@ fn room(log: &Log) -> FakeActor<u32> {
         .on_action(Room::PING, |_, ()| Ok(true))
 }
 
+/// `memory` or `loopback`, for assertion messages.
+fn kind_of(server: &FakeServer) -> &'static str {
+    if server.is_in_memory() {
+        "memory"
+    } else {
+        "loopback"
+    }
+}
+
 fn servers(log: &Log) -> [FakeServer; 2] {
     [
         FakeServer::builder().actor(room(log)).start().unwrap(),
@@ -96,11 +105,7 @@ async fn on_connected_broadcasts_to_the_others_and_sends_to_the_new_one_after_in
     let log = Log::default();
     for server in servers(&log) {
         log.lock().unwrap().clear();
-        let kind = if server.is_in_memory() {
-            "memory"
-        } else {
-            "loopback"
-        };
+        let kind = kind_of(&server);
         // A client per user, as two visitors.
         let clients = [
             client_of(&server, Encoding::Json),
@@ -167,11 +172,7 @@ async fn on_disconnected_runs_on_close_on_drop_connections_and_on_stop() {
     let log = Log::default();
     for server in servers(&log) {
         log.lock().unwrap().clear();
-        let kind = if server.is_in_memory() {
-            "memory"
-        } else {
-            "loopback"
-        };
+        let kind = kind_of(&server);
         let client = client_of(&server, Encoding::Cbor);
         client.manager().set_grace_period(Duration::ZERO);
         let handle = |user: &str| {

@@ -63,14 +63,14 @@ fn uses_tls(url: &str) -> bool {
 
 impl HttpClient {
     /// Keeps `config`'s trust settings; no reqwest client is built yet.
-    pub(crate) fn new(config: &ClientConfig) -> Result<Self> {
-        Ok(Self {
+    pub(crate) fn new(config: &ClientConfig) -> Self {
+        Self {
             trust: Arc::new(TrustSettings {
                 root_certificates: config.root_certificates().to_vec(),
                 platform_roots: config.platform_root_certificates(),
             }),
             clients: Arc::default(),
-        })
+        }
     }
 
     /// The client for `url`: with the configured trust for `https`/`wss`, without any trust

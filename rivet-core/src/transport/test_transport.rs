@@ -266,10 +266,10 @@ impl fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    pub(crate) fn new(config: &crate::ClientConfig) -> Result<Self> {
+    pub(crate) fn new(config: &crate::ClientConfig) -> Self {
         match config.test_transport() {
-            Some(transport) => Ok(Self::Test(transport.clone())),
-            None => super::PlatformHttpClient::new(config).map(Self::Platform),
+            Some(transport) => Self::Test(transport.clone()),
+            None => Self::Platform(super::PlatformHttpClient::new(config)),
         }
     }
 
@@ -441,7 +441,7 @@ mod tests {
             .test_transport(Arc::new(transport))
             .build()
             .unwrap();
-        (HttpClient::new(&config).unwrap(), config)
+        (HttpClient::new(&config), config)
     }
 
     fn request(config: &crate::ClientConfig, timeout: Duration) -> HttpRequest {

@@ -66,8 +66,8 @@ pub(crate) struct HttpClient;
 impl HttpClient {
     /// The browser verifies certificates against its own trust store: the config's root
     /// certificates are not used here.
-    pub(crate) fn new(_config: &crate::ClientConfig) -> Result<Self> {
-        Ok(Self)
+    pub(crate) fn new(_config: &crate::ClientConfig) -> Self {
+        Self
     }
 
     /// Sends `request` with `fetch` (CORS mode, credentials omitted so that
