@@ -83,6 +83,28 @@ if (problems.length) {
 console.log(`metadata complete for ${listed.length} crates; every publishable member is listed`);
 EOF
 
+# One line per crate: name, version, docs.rs targets.
+crates_info="$(node -e '
+  const meta = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  for (const name of process.argv.slice(2)) {
+    const p = meta.packages.find((q) => q.name === name);
+    console.log([p.name, p.version, ...((((p.metadata || {}).docs || {}).rs || {}).targets || [])].join(" "));
+  }
+' "$CARGO_TARGET_DIR/package-metadata.json" "${PUBLISHED_CRATES[@]}")"
+
+# Cargo unpacks the packages of its local overlay registry (below) into
+# $CARGO_HOME/registry/src/-<hash of the target dir>/<crate>-<version> and, when that directory
+# is already there from an earlier run with the same target dir and version, builds the stale
+# sources instead of the new package (a removed feature came back as "no `RawValue` in
+# `value`"). The overlay registries (the `-<hash>` directories) hold nothing but packages of
+# this kind, so drop our crates' unpacked copies there before packaging.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+while read -r crate version _; do
+  for stale in "$cargo_home"/registry/src/-*/"$crate-$version"; do
+    if [ -d "$stale" ]; then rm -rf -- "$stale"; fi
+  done
+done <<<"$crates_info"
+
 # 2. Package and verify together (cargo >= 1.90 resolves the workspace dependencies of a
 #    crate being packaged against the other packages of the same run, not crates.io).
 package_args=()
@@ -94,14 +116,6 @@ cargo package --locked "${package_args[@]}" \
 
 # 3. README and LICENSE inside each package; docs for every docs.rs target.
 host="$(rustc -vV | sed -n 's/^host: //p')"
-# One line per crate: name, version, docs.rs targets.
-crates_info="$(node -e '
-  const meta = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  for (const name of process.argv.slice(2)) {
-    const p = meta.packages.find((q) => q.name === name);
-    console.log([p.name, p.version, ...((((p.metadata || {}).docs || {}).rs || {}).targets || [])].join(" "));
-  }
-' "$CARGO_TARGET_DIR/package-metadata.json" "${PUBLISHED_CRATES[@]}")"
 while read -r crate version _; do
   contents="$(tar -tzf "$CARGO_TARGET_DIR/package/$crate-$version.crate")"
   for file in README.md LICENSE Cargo.toml; do
