@@ -16,10 +16,11 @@
 //!
 //! The reqwest clients are built on first use, one per URL scheme: `http`/`ws` URLs go
 //! through a client without any trust store, so a client that only talks plain HTTP to a
-//! local engine never reads the platform's CA certificates (a few hundred files, read twice
-//! before: once for requests, once for upgrades) and works in a container that has none.
-//! The TLS client is built on the first `https`/`wss` URL, and a trust store that cannot be
-//! loaded fails that call, with the same advice as before.
+//! local engine never reads the platform's CA certificates (a few hundred files) and works in
+//! a container that has none. The TLS setup is built on the first `https`/`wss` URL, once:
+//! the request client and the upgrade client share one `rustls::ClientConfig` and so one
+//! verifier, and the trust store is read and parsed once, not once per client. A trust store
+//! that cannot be loaded fails that call, with what to do.
 
 use std::sync::{Arc, OnceLock};
 
@@ -46,13 +47,15 @@ pub(crate) struct HttpClient {
     clients: Arc<LazyClients>,
 }
 
-/// One reqwest client per (scheme, purpose), built when first asked for.
+/// One reqwest client per (scheme, purpose), built when first asked for, and the TLS setup
+/// the two `https` clients share.
 #[derive(Debug, Default)]
 struct LazyClients {
     plain: OnceLock<reqwest::Client>,
     tls: OnceLock<reqwest::Client>,
     plain_upgrade: OnceLock<reqwest::Client>,
     tls_upgrade: OnceLock<reqwest::Client>,
+    tls_config: OnceLock<rustls::ClientConfig>,
 }
 
 /// Whether `url` (`http`, `https`, `ws` or `wss`) needs TLS.
@@ -90,13 +93,28 @@ impl HttpClient {
         if let Some(client) = slot.get() {
             return Ok(client);
         }
+        let tls_config = if tls {
+            Some(self.tls_config(operation)?)
+        } else {
+            None
+        };
         let mut builder = reqwest::Client::builder();
         if upgrade {
             builder = builder.http1_only().pool_max_idle_per_host(0);
         }
-        let client = build_reqwest(builder, tls.then_some(&*self.trust))
-            .map_err(|e| client_build_error(operation, &self.trust, e))?;
+        let client = build_reqwest(builder, tls_config)
+            .map_err(|e| client_build_error(operation, &self.trust, &e.without_url()))?;
         Ok(slot.get_or_init(|| client))
+    }
+
+    /// The TLS setup of every `https`/`wss` client, built on first use.
+    fn tls_config(&self, operation: &str) -> Result<&rustls::ClientConfig> {
+        if let Some(config) = self.clients.tls_config.get() {
+            return Ok(config);
+        }
+        let config = build_tls_config(&self.trust)
+            .map_err(|e| client_build_error(operation, &self.trust, &e))?;
+        Ok(self.clients.tls_config.get_or_init(|| config))
     }
 
     /// The client a WebSocket upgrade of `url` (`http`/`https` form) goes through.
@@ -178,38 +196,84 @@ impl HttpClient {
 }
 
 /// A reqwest client for HTTP requests or WebSocket upgrades: no cross-origin redirects, no
-/// `Referer`, and `trust` for TLS. Without `trust` (plain `http`), no trust store at all:
+/// `Referer`, and `tls` for TLS. Without `tls` (plain `http`), no trust store at all:
 /// nothing is read from disk, and TLS would fail, which a plain URL never asks for.
 fn build_reqwest(
     builder: reqwest::ClientBuilder,
-    trust: Option<&TrustSettings>,
+    tls: Option<&rustls::ClientConfig>,
 ) -> reqwest::Result<reqwest::Client> {
     let builder = builder
         .user_agent(concat!("rivet-rs/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::custom(same_origin_only))
         .referer(false);
-    let Some(trust) = trust else {
-        return builder
-            .tls_certs_only(Vec::<reqwest::Certificate>::new())
-            .build();
-    };
-    let mut roots = Vec::with_capacity(trust.root_certificates.len());
-    for der in &trust.root_certificates {
-        roots.push(reqwest::Certificate::from_der(der)?);
+    match tls {
+        // A clone shares the verifier (an `Arc`) and so its root store.
+        Some(config) => builder.tls_backend_preconfigured(config.clone()),
+        None => builder.tls_certs_only(Vec::<reqwest::Certificate>::new()),
     }
-    let builder = if !trust.platform_roots {
-        builder.tls_certs_only(roots)
-    } else if !roots.is_empty() {
-        builder.tls_certs_merge(roots)
-    } else {
-        builder
-    };
-    builder.build()
+    .build()
 }
 
-/// Building the client fails on TLS setup only: most often a platform without any CA
+/// The TLS setup reqwest would build for `trust` (same crypto provider, TLS versions and
+/// verifier), HTTP/1.1 only: the platform's trust store through `rustls-platform-verifier`
+/// plus the configured roots, or the configured roots alone.
+fn build_tls_config(
+    trust: &TrustSettings,
+) -> std::result::Result<rustls::ClientConfig, rustls::Error> {
+    use rustls::pki_types::CertificateDer;
+    // An app may have installed its own process-wide provider; otherwise aws-lc-rs, as reqwest.
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(rustls::ALL_VERSIONS)?;
+    let extra_roots = trust
+        .root_certificates
+        .iter()
+        .map(|der| CertificateDer::from(der.clone()));
+    let mut config = if trust.platform_roots {
+        let verifier = platform_verifier(extra_roots, provider)?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        for root in extra_roots {
+            roots.add(root)?;
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    // Upgrades need HTTP/1.1, and the request client speaks nothing else.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The platform's verifier, trusting `extra_roots` too.
+fn platform_verifier(
+    extra_roots: impl ExactSizeIterator<Item = rustls::pki_types::CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> std::result::Result<rustls_platform_verifier::Verifier, rustls::Error> {
+    if extra_roots.len() == 0 {
+        return rustls_platform_verifier::Verifier::new(provider);
+    }
+    #[cfg(not(target_os = "android"))]
+    return rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider);
+    #[cfg(target_os = "android")]
+    Err(rustls::Error::General(
+        "added root certificates are not supported on Android (the platform's verifier \
+         cannot take extra roots there): install the CA in the device's trust store"
+            .to_owned(),
+    ))
+}
+
+/// Building a client fails on TLS setup only: most often a platform without any CA
 /// certificates (a minimal container).
-fn client_build_error(operation: &str, trust: &TrustSettings, err: reqwest::Error) -> Error {
+fn client_build_error(
+    operation: &str,
+    trust: &TrustSettings,
+    err: &(dyn std::error::Error + 'static),
+) -> Error {
     let hint = if trust.platform_roots {
         "the platform's trust store could not be loaded (on Linux: install the \
          ca-certificates package, or point SSL_CERT_FILE at a CA bundle), or add the \
@@ -220,7 +284,7 @@ fn client_build_error(operation: &str, trust: &TrustSettings, err: reqwest::Erro
     Error::Transport {
         operation: operation.to_owned(),
         kind: TransportErrorKind::Tls,
-        message: format!("{}: {hint}", error_chain(&err.without_url())),
+        message: format!("{}: {hint}", error_chain(err)),
     }
 }
 
@@ -301,9 +365,9 @@ pub(crate) fn transport_error(operation: &str, err: reqwest::Error) -> Error {
 
 /// reqwest's Display stops at the outermost layer ("error sending request"); the cause
 /// chain says why (connection refused, reset, invalid peer certificate, …).
-fn error_chain(err: &reqwest::Error) -> String {
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
+    let mut source = err.source();
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
