@@ -476,3 +476,49 @@ async fn never_policy_stops_after_the_first_failure() {
     let err = within(10, "ready", conn.ready()).await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");
 }
+
+/// `onConnect` runs before the server sends `Init`, so an event it sends to the new connection
+/// (`conn.send`) reaches the socket before `Init`. It is delivered to the listeners registered
+/// when the connection was opened, once the connection is `Connected`, and again on every
+/// reconnect (each runs `onConnect`). Before: dropped as "message before Init", in every
+/// encoding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_sent_from_on_connect_reaches_the_new_connection() {
+    for encoding in Encoding::ALL {
+        let conn = client(encoding)
+            .get_or_create("greeter", unique_key("welcome"))
+            .connect()
+            .unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let status = conn.clone();
+        let _welcome = conn.on("welcome", move |event: &Event| {
+            sink.lock()
+                .unwrap()
+                .push((event.arg::<String>(0).unwrap(), status.status()));
+        });
+        within(60, "ready", conn.ready()).await.unwrap();
+        eventually(10, "the first welcome", || {
+            let seen = seen.clone();
+            async move { seen.lock().unwrap().len() == 1 }
+        })
+        .await;
+        assert_eq!(
+            seen.lock().unwrap()[0],
+            ("hello #1".to_owned(), ConnStatus::Connected),
+            "{encoding}: delivered once connected"
+        );
+
+        // The server closes this connection; the reconnect is greeted again.
+        let _ = conn.action::<Value>("leave", ()).await;
+        eventually(30, "the welcome after the reconnect", || {
+            let seen = seen.clone();
+            async move { seen.lock().unwrap().len() == 2 }
+        })
+        .await;
+        assert_eq!(seen.lock().unwrap()[1].0, "hello #2", "{encoding}");
+        let greeted: i64 = conn.action("greeted", ()).await.unwrap();
+        assert_eq!(greeted, 2, "{encoding}");
+        conn.dispose().await;
+    }
+}

@@ -765,3 +765,81 @@ async fn a_connection_level_error_is_reported_at_once_and_callbacks_follow_the_l
     drop(guards);
     assert_eq!(conn.listener_count(), 0);
 }
+
+/// Events before `Init` (what a server's `onConnect` sends) are delivered in order once the
+/// connection is up; a server that floods before `Init` is held to one message's limit in
+/// all: the attempt fails with `TooLarge`, nothing is delivered, and the retries back off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::unwrap_used)]
+async fn events_before_init_are_delivered_and_a_flood_before_init_is_bounded() {
+    // Three events, then `Init`.
+    let polite = gateway(|mut ws, _| async move {
+        for n in 1..=3 {
+            ws.send_event("early", vec![json!(n)]).await;
+        }
+        ws.send_init().await;
+        serve(ws).await;
+    });
+    let conn = connect(&polite, ConnectOptions::new());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let _early = conn.on("early", move |event| {
+        sink.lock().unwrap().push(event.arg::<i64>(0).unwrap());
+    });
+    within(10, "ready", conn.ready()).await.unwrap();
+    eventually(10, "the early events", || {
+        let seen = seen.clone();
+        async move { seen.lock().unwrap().len() == 3 }
+    })
+    .await;
+    assert_eq!(*seen.lock().unwrap(), [1, 2, 3]);
+    let echoed: i64 = conn.action("echo", (7,)).await.unwrap();
+    assert_eq!(echoed, 7);
+
+    // 16 events of 8 KB before an `Init` that never comes, against a 64 KB limit.
+    let flood = gateway(|mut ws, _| async move {
+        let filler = "x".repeat(8 * 1024);
+        for _ in 0..16 {
+            ws.send_event("early", vec![json!(filler)]).await;
+        }
+        ws.stall().await;
+    });
+    let client = rivet_core::Client::from_config(
+        rivet_core::ClientConfig::builder()
+            .endpoint(flood.endpoint())
+            .encoding(Encoding::Json)
+            .max_response_size(64 * 1024)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let conn = client
+        .get_or_create("counter", unique_key("flood"))
+        .connect()
+        .unwrap();
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let count = delivered.clone();
+    let _early = conn.on("early", move |_| {
+        count.fetch_add(1, Ordering::SeqCst);
+    });
+    eventually(10, "the flood reported", || {
+        let conn = conn.clone();
+        async move { conn.state().last_error.is_some() }
+    })
+    .await;
+    let state = conn.state();
+    assert!(
+        matches!(
+            &state.last_error,
+            Some(Error::TooLarge { what, limit: 65536, .. }) if what.contains("before Init")
+        ),
+        "{state:?}"
+    );
+    assert!(!state.terminal, "{state:?}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let attempts = flood.accepted();
+    println!("flood before Init: {attempts} connections in about 3 s");
+    assert!(attempts <= STORM_LIMIT, "{attempts} connections");
+    assert_eq!(delivered.load(Ordering::SeqCst), 0);
+    conn.dispose().await;
+}

@@ -448,7 +448,9 @@ impl<S: Send + 'static> FakeActor<S> {
     /// the actor's state, the connection's params and id ([`Ctx::conn_id`]) and sends events
     /// like an action: a broadcast reaches the *other* subscribed connections (the new one
     /// has not subscribed yet, so, as on a real server, it misses its own), an event sent to
-    /// the caller arrives right after its `Init`. An error rejects the connection as the
+    /// the caller goes out before its `Init`, as on a real server (the client delivers it once
+    /// connected). A `disconnect_caller` closes the connection before its `Init`. An error
+    /// rejects the connection as the
     /// params check does (an `Error` message, then a close; `Error::Rejected` for the client)
     /// and [`Self::on_disconnected`] does not run for it.
     ///

@@ -144,8 +144,8 @@ struct State {
 impl State {
     fn open(&mut self, admitted: Admitted) {
         match admitted.open() {
-            Ok((session, init)) => {
-                self.queue.push_back(server_frame(init));
+            Ok((session, first)) => {
+                self.queue.extend(first.into_iter().map(server_frame));
                 self.phase = Phase::Open(session);
                 for frame in std::mem::take(&mut self.early) {
                     self.receive(frame);

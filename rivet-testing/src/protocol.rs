@@ -661,8 +661,11 @@ pub(crate) fn admit(shared: &Arc<Shared>, head: &Head) -> Result<Admitted, Vec<O
 
 impl Admitted {
     /// After the delay: the actor's params check (an `Error` message and a close when it
-    /// refuses), then the connection, registered, with its `Init` to send first.
-    pub(crate) fn open(self) -> Result<(Session, Frame), Vec<Out>> {
+    /// refuses), then the connection, registered, with the frames to send first: the events
+    /// its `on_connected` sent to it, then its `Init` (the real server's order). A close or
+    /// drop of the caller in `on_connected` ends the connection before its `Init` (and runs
+    /// `on_disconnected`).
+    pub(crate) fn open(self) -> Result<(Session, Vec<Frame>), Vec<Out>> {
         let Admitted {
             shared,
             instance,
@@ -689,7 +692,8 @@ impl Admitted {
             subscriptions: HashSet::new(),
             tx,
         });
-        // `onConnect`: before the `Init`, so its events to this connection come after it.
+        // `onConnect`: before the `Init`. Its broadcasts miss this connection (it has no
+        // subscriptions yet); its events to this connection go out before the `Init`.
         let connected = shared.run_hook(
             &instance,
             |spec| spec.on_connected.as_ref(),
@@ -706,18 +710,32 @@ impl Admitted {
                 },
             ]);
         }
-        let init = encoding.init(&instance.id, &conn_id);
-        Ok((
-            Session {
-                shared,
-                instance,
-                conn_id,
-                params,
-                encoding,
-                commands,
-            },
-            init,
-        ))
+        let mut session = Session {
+            shared,
+            instance,
+            conn_id,
+            params,
+            encoding,
+            commands,
+        };
+        let mut first = Vec::new();
+        while let Ok(command) = session.commands.try_recv() {
+            match session.command(command) {
+                Out::Frame(frame) => first.push(frame),
+                end => {
+                    // Dropping the session unregisters it and runs `on_disconnected`.
+                    let mut outs: Vec<Out> = first.into_iter().map(Out::Frame).collect();
+                    outs.push(end);
+                    return Err(outs);
+                }
+            }
+        }
+        first.push(
+            session
+                .encoding
+                .init(&session.instance.id, &session.conn_id),
+        );
+        Ok((session, first))
     }
 }
 

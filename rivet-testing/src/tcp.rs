@@ -192,15 +192,17 @@ async fn websocket(mut stream: TcpStream, head: Head, shared: Arc<Shared>) {
     if !admitted.delay.is_zero() {
         tokio::time::sleep(admitted.delay).await;
     }
-    let (mut session, init) = match admitted.open() {
+    let (mut session, first) = match admitted.open() {
         Ok(opened) => opened,
         Err(outs) => {
             send_all(&mut ws, outs).await;
             return;
         }
     };
-    if ws.send(message(init)).await.is_err() {
-        return;
+    for frame in first {
+        if ws.send(message(frame)).await.is_err() {
+            return;
+        }
     }
     // Serves the connection until it closes or is dropped; dropping the session unregisters it.
     loop {

@@ -277,6 +277,39 @@ async fn joined_and_left_reach_the_other_connections() {
     );
 }
 
+/// What `onConnect` sends to the new connection reaches the socket before its `Init`; the
+/// client delivers it once connected, after every reconnect too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_sent_from_on_connect_reaches_the_new_connection() {
+    let seen = conform("welcome", |client, encoding| async move {
+        let greeter = client(encoding).get_or_create("greeter", unique_key("welcome"));
+        let live = greeter.connect().unwrap();
+        let mut welcome = live.events("welcome");
+        live.ready().await.unwrap();
+        let mut seen = Vec::new();
+        let first = within(10, "welcome", welcome.next()).await.unwrap();
+        seen.push(format!("welcome {:?}", first.args().unwrap()));
+        // The server closes the connection; the client reconnects and is greeted again.
+        let _ = live.action::<Value>("leave", ()).await;
+        let second = within(30, "welcome again", welcome.next()).await.unwrap();
+        seen.push(format!("welcome {:?}", second.args().unwrap()));
+        let greeted: i64 = live.action("greeted", ()).await.unwrap();
+        seen.push(format!("greeted {greeted}"));
+        live.dispose().await;
+        seen
+    })
+    .await;
+    assert_eq!(
+        seen[..3],
+        [
+            r#"json: welcome [String("hello #1")]"#,
+            r#"json: welcome [String("hello #2")]"#,
+            "json: greeted 2",
+        ],
+        "{seen:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_errors_keep_group_code_and_metadata() {
     let seen = conform("errors", |client, encoding| async move {

@@ -1,6 +1,6 @@
 //! `FakeActor::on_connected` / `on_disconnected` (RivetKit's `onConnect` / `onDisconnect`),
 //! on loopback and in memory: when each runs, what it sees, where its events go (the other
-//! subscribers; the new connection's own events after its `Init`), an `on_connected` error
+//! subscribers; the new connection's own events before its `Init`), an `on_connected` error
 //! rejecting the connection, and `on_disconnected` on a client's close, on `drop_connections`
 //! and when the server stops.
 
@@ -99,9 +99,9 @@ async fn until_logged(log: &Log, line: &str, times: usize) {
 }
 
 // One thread: the connection's task runs only when the test awaits, so the listeners below are
-// registered before the `welcome` that follows the `Init` at once in memory can arrive.
+// registered before the connection opens.
 #[tokio::test]
-async fn on_connected_broadcasts_to_the_others_and_sends_to_the_new_one_after_init() {
+async fn on_connected_broadcasts_to_the_others_and_sends_to_the_new_one() {
     let log = Log::default();
     for server in servers(&log) {
         log.lock().unwrap().clear();
@@ -125,7 +125,8 @@ async fn on_connected_broadcasts_to_the_others_and_sends_to_the_new_one_after_in
         let mut ada_joined = ada.events(Room::JOINED);
         let mut ada_welcome = ada.events(Room::WELCOME);
         within(10, "ada ready", ada.ready()).await.unwrap();
-        // Its own event arrives after the Init (the connection is ready by then).
+        // Its own event went out before the Init, as on a real server; the client delivers
+        // it once connected.
         let welcome = within(10, &format!("welcome ({kind})"), ada_welcome.next())
             .await
             .unwrap();
@@ -223,4 +224,41 @@ async fn on_disconnected_runs_on_close_on_drop_connections_and_on_stop() {
         until_logged(&log, "disconnected ada", 2).await;
         ada.dispose().await;
     }
+}
+
+/// On the wire, as the real server sends them: what `on_connected` sends to the new connection
+/// goes out before its `Init` (RivetKit runs `onConnect`, then sends `Init`). Before: after it.
+#[tokio::test]
+async fn on_connected_events_to_the_caller_precede_its_init_on_the_wire() {
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+    let log = Log::default();
+    let server = FakeServer::builder().actor(room(&log)).start().unwrap();
+    let endpoint = server.endpoint();
+    let url = format!(
+        "{}/gateway/room/connect?rvt-method=getOrCreate&rvt-key=wire",
+        endpoint.replacen("http://", "ws://", 1)
+    );
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "rivet, rivet_encoding.json, rivet_conn_params.%7B%22user%22%3A%22ada%22%7D"
+            .parse()
+            .unwrap(),
+    );
+    let (mut ws, _) = within(10, "upgrade", tokio_tungstenite::connect_async(request))
+        .await
+        .unwrap();
+    let mut tags = Vec::new();
+    for _ in 0..2 {
+        let frame = within(10, "a frame", ws.next()).await.unwrap().unwrap();
+        let Message::Text(text) = frame else {
+            panic!("expected a text frame, got {frame:?}")
+        };
+        let message: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let tag = message["body"]["tag"].as_str().unwrap().to_owned();
+        let name = message["body"]["val"]["name"].as_str().unwrap_or("");
+        tags.push(format!("{tag} {name}").trim_end().to_owned());
+    }
+    assert_eq!(tags, ["Event welcome", "Init"]);
 }

@@ -249,8 +249,25 @@ const guarded = actor({
 	},
 });
 
+// Sends every new connection an event of its own from onConnect: it reaches the socket right
+// after Init, before the client could subscribe to anything.
+const greeter = actor({
+	state: { greeted: 0 },
+	onConnect: (c, conn) => {
+		c.state.greeted += 1;
+		conn.send("welcome", `hello #${c.state.greeted}`);
+	},
+	actions: {
+		greeted: (c) => c.state.greeted,
+		// Closes the caller's connection (1000): the client reconnects and is greeted again.
+		leave: async (c) => {
+			await c.conn.disconnect("leaving");
+		},
+	},
+});
+
 const registry = setup({
-	use: { counter, withInput, chatRoom, worker, sleepy, guarded, slowSleep },
+	use: { counter, withInput, chatRoom, worker, sleepy, guarded, slowSleep, greeter },
 	// This script owns SIGTERM/SIGINT so that it can also take the detached engine down.
 	shutdown: { disableSignalHandlers: true },
 });

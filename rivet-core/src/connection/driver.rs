@@ -54,6 +54,9 @@ struct Opened {
     socket: WsSocket,
     actor_id: String,
     connection_id: String,
+    /// The encoded events that came before `Init`, in order: the server runs `onConnect`
+    /// before it sends `Init`, so what `onConnect` sends to the new connection arrives first.
+    early_events: Vec<Vec<u8>>,
 }
 
 /// How a write to the socket ended.
@@ -393,6 +396,7 @@ impl Driver {
             socket,
             actor_id,
             connection_id,
+            early_events,
         } = opened;
         let WsSocket { mut sink, stream } = socket;
         let mut stream = stream.fuse();
@@ -411,6 +415,16 @@ impl Driver {
         });
         self.shared.hooks.opened();
         let encoding = self.handle.client().config().encoding();
+        // What `onConnect` sent, delivered once the connection is `Connected`, before
+        // anything that follows `Init`.
+        for bytes in early_events {
+            if let Ok(ToClientRaw::Event { name, args }) =
+                protocol::decode_to_client_raw(&bytes, encoding)
+            {
+                let event = Event::received(name, Payload::from_ref(args), &self.shared.actor);
+                self.shared.registry.dispatch(&event);
+            }
+        }
 
         // Subscriptions first, then the actions that waited: the JS client's order; one
         // write for all of them.
@@ -877,6 +891,8 @@ async fn open_socket(
     .await
     .map_err(|e| close::after_failed_open(e, creates_actor))?;
     let mut connection_error = None;
+    let mut early_events = Vec::new();
+    let mut early_bytes = 0;
     loop {
         let remaining = deadline.saturating_duration_since(runtime::Instant::now());
         let incoming = match runtime::timeout(remaining, socket.stream.next()).await {
@@ -910,8 +926,8 @@ async fn open_socket(
                 }))
             }
         };
-        // The raw decoder: actions and events before `Init` are not revived just to be
-        // ignored (and the tree decoder stays out of the browser bundle).
+        // The raw decoder: nothing is revived here (and the tree decoder stays out of the
+        // browser bundle).
         match protocol::decode_to_client_raw(&bytes, encoding) {
             Ok(ToClientRaw::Init {
                 actor_id,
@@ -921,10 +937,24 @@ async fn open_socket(
                     socket,
                     actor_id,
                     connection_id,
+                    early_events,
                 })
             }
             Ok(ToClientRaw::Error(body)) if body.action_id.is_none() => {
                 connection_error = Some(body);
+            }
+            Ok(ToClientRaw::Event { .. }) => {
+                // Kept for after `Init`, within one message's limit in all: a server that
+                // floods before `Init` costs bounded memory.
+                early_bytes += bytes.len();
+                if early_bytes > limit.bytes {
+                    return Err(Next::Retry(Error::TooLarge {
+                        what: format!("the events sent before Init ({operation})"),
+                        limit: limit.bytes,
+                        setting: limit.setting,
+                    }));
+                }
+                early_events.push(bytes);
             }
             Ok(other) => {
                 // Named, not printed: printing would revive the payload.

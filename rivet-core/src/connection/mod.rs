@@ -319,7 +319,10 @@ impl Drop for Lifetime {
 ///   message (`message.incoming_too_long`, `actor.invalid_request`), the actions in flight
 ///   fail with that server error instead.
 /// * **Events** subscriptions are sent again after every reconnect; the server's set always
-///   matches the registered listeners.
+///   matches the registered listeners. What the actor's `onConnect` sends to the new
+///   connection arrives before `Init`: it is delivered once the connection is `Connected`, to
+///   the listeners registered by then (register them right after `connect()`, before awaiting
+///   [`ready`](Self::ready)), on every reconnect too.
 /// * **Errors** are reported at once: in [`state`](Self::state)'s `last_error` and to
 ///   [`on_error`](Self::on_error) callbacks, including connection-level errors the server
 ///   sends while the socket stays open and event payloads a typed listener could not decode.

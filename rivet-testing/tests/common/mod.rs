@@ -1,5 +1,5 @@
 //! The fake counterparts of the test server's actors (`tests/server/server.mjs`): `counter`,
-//! `chatRoom` and `withInput`, with the same behaviour for what the conformance suite and the
+//! `chatRoom`, `withInput` and `greeter`, with the same behaviour for what the conformance suite and the
 //! recipes use.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -110,6 +110,23 @@ pub fn chat_room() -> FakeActor<Vec<Entry>> {
         .on_action(Chat::GET_HISTORY, |ctx, ()| Ok(ctx.state.clone()))
 }
 
+/// `greeter` of `server.mjs`: `onConnect` counts the connection and sends it `welcome`
+/// (`hello #N`), which reaches the socket before its `Init`; `leave` closes the caller.
+pub fn greeter() -> FakeActor<i64> {
+    FakeActor::with_state("greeter", |_| 0i64)
+        .on_connected(|ctx| {
+            *ctx.state += 1;
+            let greeting = format!("hello #{}", *ctx.state);
+            ctx.send_to_caller("welcome", vec![json!(greeting)]);
+            Ok(())
+        })
+        .action("greeted", |ctx, _| Ok(json!(*ctx.state)))
+        .action("leave", |ctx, _| {
+            ctx.disconnect_caller("leaving");
+            Ok(Value::Null)
+        })
+}
+
 /// `withInput` of `server.mjs`: state `{input, key}`.
 pub fn with_input() -> FakeActor<Value> {
     FakeActor::with_state(
@@ -126,6 +143,7 @@ pub fn start_fake() -> FakeServer {
         .actor(counter())
         .actor(chat_room())
         .actor(with_input())
+        .actor(greeter())
         .start()
         .unwrap()
 }
@@ -136,6 +154,7 @@ pub fn both_fakes() -> [FakeServer; 2] {
         .actor(counter())
         .actor(chat_room())
         .actor(with_input())
+        .actor(greeter())
         .in_memory()
         .unwrap();
     [start_fake(), in_memory]
@@ -155,6 +174,7 @@ pub fn shared_memory_fake() -> &'static FakeServer {
             .actor(counter())
             .actor(chat_room())
             .actor(with_input())
+            .actor(greeter())
             .in_memory()
             .unwrap()
     })
