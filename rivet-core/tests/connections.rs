@@ -479,24 +479,25 @@ async fn never_policy_stops_after_the_first_failure() {
 
 /// `onConnect` runs before the server sends `Init`, so an event it sends to the new connection
 /// (`conn.send`) reaches the socket before `Init`. It is delivered to the listeners registered
-/// when the connection was opened, once the connection is `Connected`, and again on every
-/// reconnect (each runs `onConnect`). Before: dropped as "message before Init", in every
-/// encoding.
+/// when the connection was opened (`connect_with_setup`), once the connection is `Connected`,
+/// and again on every reconnect (each runs `onConnect`). Before: dropped as "message before
+/// Init", in every encoding.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_sent_from_on_connect_reaches_the_new_connection() {
     for encoding in Encoding::ALL {
-        let conn = client(encoding)
-            .get_or_create("greeter", unique_key("welcome"))
-            .connect()
-            .unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
-        let status = conn.clone();
-        let _welcome = conn.on("welcome", move |event: &Event| {
-            sink.lock()
-                .unwrap()
-                .push((event.arg::<String>(0).unwrap(), status.status()));
-        });
+        let (conn, _welcome) = client(encoding)
+            .get_or_create("greeter", unique_key("welcome"))
+            .connect_with_setup(ConnectOptions::default(), |conn| {
+                let status = conn.clone();
+                conn.on("welcome", move |event: &Event| {
+                    sink.lock()
+                        .unwrap()
+                        .push((event.arg::<String>(0).unwrap(), status.status()));
+                })
+            })
+            .unwrap();
         within(60, "ready", conn.ready()).await.unwrap();
         eventually(10, "the first welcome", || {
             let seen = seen.clone();

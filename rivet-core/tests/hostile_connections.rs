@@ -780,12 +780,16 @@ async fn events_before_init_are_delivered_and_a_flood_before_init_is_bounded() {
         ws.send_init().await;
         serve(ws).await;
     });
-    let conn = connect(&polite, ConnectOptions::new());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
-    let _early = conn.on("early", move |event| {
-        sink.lock().unwrap().push(event.arg::<i64>(0).unwrap());
-    });
+    let (conn, _early) = client_for(&polite.endpoint(), Encoding::Json)
+        .get_or_create("counter", unique_key("early"))
+        .connect_with_setup(ConnectOptions::new(), |conn| {
+            conn.on("early", move |event| {
+                sink.lock().unwrap().push(event.arg::<i64>(0).unwrap());
+            })
+        })
+        .unwrap();
     within(10, "ready", conn.ready()).await.unwrap();
     eventually(10, "the early events", || {
         let seen = seen.clone();

@@ -7,42 +7,16 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use common::logs::Captured;
 use common::{eventually, unique_key, within};
 use rivet_core::{
     Client, ClientConfig, ConnectOptions, Encoding, LifecycleRetries, ReconnectPolicy,
 };
 use rivet_test_support::{TcpProxy, TestServer};
 use serde_json::{json, Value};
-use tracing_subscriber::fmt::MakeWriter;
 
 const TOKEN: &str = "SECRET-TOKEN-5be2";
 const PARAM: &str = "SECRET-PARAM-c4d9";
-
-/// Everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// Captures every `tracing` event and span field, and every `log` record (tungstenite,
 /// reqwest, hyper, rustls), at TRACE.
@@ -196,7 +170,7 @@ async fn no_log_line_at_any_level_shows_a_token_or_params() {
     nowhere.dispose().await;
     client.dispose().await;
 
-    let text = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let text = captured.text();
     // The capture works: dependency `log` records and our own events are in it.
     for expected in ["tungstenite", "reqwest", "rivet_core"] {
         assert!(

@@ -10,46 +10,14 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use common::logs::Captured;
 use common::{unique_key, within};
 use rivet_core::{Client, ClientConfig, Encoding};
 use rivet_test_support::tls_proxy::{TestCa, TlsProxy};
 use rivet_test_support::TestServer;
-use tracing_subscriber::fmt::MakeWriter;
 
 /// What the verifier logs each time it loads the platform's trust store.
 const STORE_LOADED: &str = "CA root certificates from the system";
-
-/// Everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_https_client_reads_the_trust_store_once_for_requests_and_websockets() {

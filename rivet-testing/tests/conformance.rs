@@ -14,7 +14,7 @@ use common::{
     Counter, CounterActions,
 };
 use futures::{FutureExt, StreamExt};
-use rivet_core::{Client, ConnStatus, CreateOptions, Encoding, Error};
+use rivet_core::{Client, ConnStatus, ConnectOptions, CreateOptions, Encoding, Error};
 use rivet_test_support::TestServer;
 use serde_json::{json, Value};
 
@@ -283,8 +283,11 @@ async fn joined_and_left_reach_the_other_connections() {
 async fn an_event_sent_from_on_connect_reaches_the_new_connection() {
     let seen = conform("welcome", |client, encoding| async move {
         let greeter = client(encoding).get_or_create("greeter", unique_key("welcome"));
-        let live = greeter.connect().unwrap();
-        let mut welcome = live.events("welcome");
+        // The stream exists before the socket opens: in memory, on a multi-thread runtime,
+        // the connection can be up before a listener registered after `connect()`.
+        let (live, mut welcome) = greeter
+            .connect_with_setup(ConnectOptions::default(), |live| live.events("welcome"))
+            .unwrap();
         live.ready().await.unwrap();
         let mut seen = Vec::new();
         let first = within(10, "welcome", welcome.next()).await.unwrap();

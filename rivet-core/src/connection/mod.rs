@@ -321,8 +321,9 @@ impl Drop for Lifetime {
 /// * **Events** subscriptions are sent again after every reconnect; the server's set always
 ///   matches the registered listeners. What the actor's `onConnect` sends to the new
 ///   connection arrives before `Init`: it is delivered once the connection is `Connected`, to
-///   the listeners registered by then (register them right after `connect()`, before awaiting
-///   [`ready`](Self::ready)), on every reconnect too.
+///   the listeners registered by then, on every reconnect too. Register them in
+///   [`ActorHandle::connect_with_setup`] to be sure they are in place before the first socket
+///   opens.
 /// * **Errors** are reported at once: in [`state`](Self::state)'s `last_error` and to
 ///   [`on_error`](Self::on_error) callbacks, including connection-level errors the server
 ///   sends while the socket stays open and event payloads a typed listener could not decode.
@@ -354,8 +355,13 @@ impl std::fmt::Debug for ActorConnection {
 }
 
 impl ActorConnection {
-    /// Opens a connection for `handle`; the socket opens in the background.
-    pub(crate) fn open(handle: ActorHandle, options: ConnectOptions) -> Result<Self> {
+    /// Opens a connection for `handle`; `setup` runs on it before the socket starts opening
+    /// in the background.
+    pub(crate) fn open<T>(
+        handle: ActorHandle,
+        options: ConnectOptions,
+        setup: impl FnOnce(&Self) -> T,
+    ) -> Result<(Self, T)> {
         let (commands, rx) = mpsc::unbounded();
         let subscription_tx = commands.clone();
         let registry = Arc::new(Registry::new(move || {
@@ -375,12 +381,14 @@ impl ActorConnection {
         let action_timeout = options.action_timeout;
         let tracker = handle.client().connections().register(commands.clone());
         let driver = driver::Driver::new(handle, options, shared.clone(), rx, tracker);
-        runtime::spawn(driver.run())?;
-        Ok(Self {
+        let connection = Self {
             shared,
             action_timeout,
             _lifetime: Arc::new(Lifetime { commands }),
-        })
+        };
+        let prepared = setup(&connection);
+        runtime::spawn(driver.run())?;
+        Ok((connection, prepared))
     }
 
     /// Calls `action` over the connection and decodes its result; see
@@ -753,11 +761,39 @@ impl ActorHandle {
 
     /// Opens a persistent connection with `options`.
     pub fn connect_with(&self, options: ConnectOptions) -> Result<ActorConnection> {
+        self.connect_with_setup(options, |_| ())
+            .map(|(connection, ())| connection)
+    }
+
+    /// Opens a persistent connection with `options` after `setup` has run on it, and returns
+    /// both. Listeners `setup` registers are in place before the socket starts opening, so
+    /// they see every event, including what the actor's `onConnect` sends to the new
+    /// connection. Listeners registered right after [`connect`](Self::connect) see those
+    /// too unless the connection opens first: on a multi-thread runtime against a server in
+    /// memory or on a busy machine it can.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
+    /// use rivet_core::ConnectOptions;
+    ///
+    /// let (room, _welcome) = client
+    ///     .get_or_create("chatRoom", "general")
+    ///     .connect_with_setup(ConnectOptions::default(), |room| {
+    ///         room.on("welcome", |event| println!("welcome: {:?}", event.args()))
+    ///     })?;
+    /// room.ready().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn connect_with_setup<T>(
+        &self,
+        options: ConnectOptions,
+        setup: impl FnOnce(&ActorConnection) -> T,
+    ) -> Result<(ActorConnection, T)> {
         crate::addressing::validate_name(self.name())?;
         let mut options = options;
         if options.params.is_none() {
             options.params = self.params().cloned().map(ConnParams::Static);
         }
-        ActorConnection::open(self.clone(), options)
+        ActorConnection::open(self.clone(), options, setup)
     }
 }

@@ -114,6 +114,39 @@ impl<A: Actor> Handle<A> {
         self.inner.connect_with(options).map(Connection::wrap)
     }
 
+    /// Opens a persistent connection with `options` after `setup` has run on it, and returns
+    /// both: listeners `setup` registers are in place before the socket starts opening, so
+    /// they see every event, including what the actor's `onConnect` sends to the new
+    /// connection ([`ActorHandle::connect_with_setup`]).
+    ///
+    /// ```no_run
+    /// #[rivet_core::actor(name = "chatRoom")]
+    /// pub trait ChatRoom {
+    ///     fn send_message(text: String) -> ();
+    ///     #[event]
+    ///     fn welcome(text: String);
+    /// }
+    ///
+    /// # async fn demo(client: rivet_core::Client) -> rivet_core::Result<()> {
+    /// let (room, _welcome) = client
+    ///     .get_or_create(ChatRoom, ["general"])
+    ///     .connect_with_setup(rivet_core::ConnectOptions::default(), |room| {
+    ///         room.on(ChatRoom::WELCOME, |text| println!("{text}"))
+    ///     })?;
+    /// room.ready().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn connect_with_setup<T>(
+        &self,
+        options: ConnectOptions,
+        setup: impl FnOnce(&Connection<A>) -> T,
+    ) -> Result<(Connection<A>, T)> {
+        let (connection, prepared) = self
+            .inner
+            .connect_with_setup(options, |untyped| setup(&Connection::wrap(untyped.clone())))?;
+        Ok((Connection::wrap(connection), prepared))
+    }
+
     /// Calls `action` over HTTP with the positional arguments `args`; the generated methods
     /// (`counter.increment(5)`) call this.
     pub async fn call<Args: Serialize, Out: DeserializeOwned>(

@@ -9,6 +9,8 @@ use rivet_test_support::TestServer;
 
 pub use rivet_test_support::unique_key;
 
+pub mod logs;
+
 /// The endpoint of this test binary's server.
 pub fn endpoint() -> String {
     TestServer::shared().endpoint()
